@@ -9,22 +9,24 @@ from __future__ import annotations
 
 __all__ = [
     "AuroraXrError",
-    "SchemaError",
+    "CalibrationError",
+    "CellLayoutError",
+    "CheckpointError",
+    "DateRangeError",
+    "DtypeError",
+    "FrameSizeError",
+    "ImageFileError",
+    "IngestError",
+    "MissingCalibrationError",
     "MissingDimensionError",
     "MissingVariableError",
-    "DtypeError",
-    "TimeOrderError",
-    "FrameSizeError",
-    "CalibrationError",
-    "MissingCalibrationError",
-    "DateRangeError",
-    "CellLayoutError",
     "ModelError",
-    "CheckpointError",
-    "WeightsNotFoundError",
-    "IngestError",
+    "NoFilesFoundError",
     "OptionError",
+    "SchemaError",
     "StationError",
+    "TimeOrderError",
+    "WeightsNotFoundError",
 ]
 
 
@@ -100,3 +102,11 @@ class StationError(AuroraXrError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class NoFilesFoundError(AuroraXrError, FileNotFoundError):
+    """No file matched a path, a glob pattern or a folder."""
+
+
+class ImageFileError(AuroraXrError, OSError):
+    """An image file cannot be used; the message is the reason."""
