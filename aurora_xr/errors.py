@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuroraXrError",
+    "AuroraXrWarning",
     "CalibrationError",
     "CellLayoutError",
     "CheckpointError",
@@ -110,3 +111,7 @@ class NoFilesFoundError(AuroraXrError, FileNotFoundError):
 
 class ImageFileError(AuroraXrError, OSError):
     """An image file cannot be used; the message is the reason."""
+
+
+class AuroraXrWarning(UserWarning):
+    """Base class of the warnings aurora_xr issues (e.g. map data missing offline)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import AuroraXrWarning
+
 __all__ = ["MissingMapDataWarning"]
 
 
-class MissingMapDataWarning(UserWarning):
+class MissingMapDataWarning(AuroraXrWarning):
     """Map data (Natural Earth coastlines) is not available offline; the layer is skipped.
 
     aurora_xr never downloads map data. Place the Natural Earth shapefiles under
