@@ -1,24 +1,86 @@
 """aurora_xr: aurora in all-sky camera images, on xarray and dask.
 
-Importing the package registers the ``.aurora`` accessor. It imports neither
-torch, cartopy nor ipywidgets; the model functions load torch when called.
+Importing the package registers the ``.aurora`` accessor on xarray objects.
+It imports neither torch, cartopy, matplotlib nor ipywidgets: the model
+functions (:func:`build_model`, :func:`load_model`, :func:`train`,
+:func:`evaluate`) load torch when first used, :mod:`aurora_xr.plot` loads
+matplotlib, :mod:`aurora_xr.widgets` ipywidgets.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from . import accessor as _accessor  # noqa: F401  (registers .aurora)
+from .cells import cell_grid
+from .compare import compare_methods
+from .datasets import synthetic_cube, write_synthetic_archive
+from .difference import difference_detect
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
+from .geomag import magnetic_coords, mlt, moon, station_mlt, sun_elevation
 from .geometry import Calibration
+from .io import IngestReport, ingest, open_cube, write_netcdf, write_product
+from .keogram import keogram
+from .occurrence import cell_detections, occurrence_from_cube, occurrence_map
+from .products import open_product, to_netcdf
+from .segment import segment
+from .segment_store import open_segmentation_store, segment_to_store
 from .stations import Station, get_station, register_station
+from .usable import usable_frames
+from .views import to_magnetic_view
+
+if TYPE_CHECKING:
+    from .model import Predictor, build_model, evaluate, load_model, train
 
 __version__ = "0.1.0"
+
+_MODEL_EXPORTS = ("build_model", "load_model", "train", "evaluate", "Predictor")
 
 __all__ = [
     *_errors_all,
     "Calibration",
+    "IngestReport",
     "Station",
-    "get_station",
-    "register_station",
     "__version__",
+    "build_model",
+    "cell_detections",
+    "cell_grid",
+    "compare_methods",
+    "difference_detect",
+    "evaluate",
+    "get_station",
+    "ingest",
+    "keogram",
+    "load_model",
+    "magnetic_coords",
+    "mlt",
+    "moon",
+    "occurrence_from_cube",
+    "occurrence_map",
+    "open_cube",
+    "open_product",
+    "open_segmentation_store",
+    "Predictor",
+    "register_station",
+    "segment",
+    "segment_to_store",
+    "station_mlt",
+    "sun_elevation",
+    "synthetic_cube",
+    "to_magnetic_view",
+    "to_netcdf",
+    "train",
+    "usable_frames",
+    "write_netcdf",
+    "write_product",
+    "write_synthetic_archive",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # torch is imported only when a model function is first used
+    if name in _MODEL_EXPORTS:
+        return getattr(importlib.import_module(".model", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

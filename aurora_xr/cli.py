@@ -175,7 +175,61 @@ def _ingest_run(args: argparse.Namespace) -> int:
     return EXIT_SKIPPED
 
 
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    from .demo import DemoConfig
+
+    defaults = DemoConfig()
+    parser.add_argument("--out", default="demo_output", help="output folder (default: %(default)s)")
+    parser.add_argument(
+        "--days", type=float, default=defaults.days, help="UT days of frames (%(default)s)"
+    )
+    parser.add_argument(
+        "--size", type=int, default=defaults.size, help="frame size in pixels (%(default)s)"
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="archive seed")
+    parser.add_argument(
+        "--arch", default=defaults.arch, help="segmentation architecture (%(default)s)"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=defaults.epochs, help="training epochs (%(default)s)"
+    )
+    parser.add_argument(
+        "--train-frames",
+        type=int,
+        default=defaults.train_frames,
+        help="synthetic training frames (%(default)s)",
+    )
+    parser.add_argument("--no-figures", dest="figures", action="store_false", help="skip figures")
+
+
+def _demo_run(args: argparse.Namespace) -> int:
+    from .demo import DemoConfig, run_demo
+
+    for name in ("days", "size", "epochs", "train_frames"):
+        if getattr(args, name) <= 0:
+            raise OptionError(
+                f"--{name.replace('_', '-')} must be > 0; found {getattr(args, name)}"
+            )
+    config = DemoConfig(
+        days=args.days,
+        size=args.size,
+        seed=args.seed,
+        arch=args.arch,
+        epochs=args.epochs,
+        train_frames=args.train_frames,
+        figures=args.figures,
+    )
+    run_demo(args.out, config=config, progress=args.progress)
+    return EXIT_OK
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
+    "demo": Subcommand(
+        "the main job on a synthetic archive: generate, ingest, train, segment, "
+        "detect with both methods, occurrence maps, compare, write products",
+        _demo_arguments,
+        _demo_run,
+    ),
     "ingest": Subcommand(
         "turn a folder of JPEG/PNG frames into NetCDF-4 image cubes (one per UT day)",
         _ingest_arguments,

@@ -22,7 +22,7 @@ from .errors import (
 )
 from .geometry import Calibration, require_calibration
 
-__all__ = ["validate_cube", "require_variable", "require_dims", "check_times", "IMAGE_DTYPES"]
+__all__ = ["IMAGE_DTYPES", "check_times", "require_dims", "require_variable", "validate_cube"]
 
 IMAGE_DTYPES = (np.dtype("uint8"), np.dtype("uint16"))
 

@@ -13,7 +13,7 @@ from typing import Any
 from .errors import SchemaError, StationError
 from .geometry import Calibration
 
-__all__ = ["Station", "register_station", "get_station", "station_codes", "station_from_attrs"]
+__all__ = ["Station", "get_station", "register_station", "station_codes", "station_from_attrs"]
 
 
 @dataclass(frozen=True)
