@@ -1,0 +1,290 @@
+"""Evaluate a model on labelled frames: pixel and cell scores, a per-frame table, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import OptionError
+from .data import DEFAULT_SPLIT, FrameSource, open_source, split_indices
+from .metrics import cell_labels, check_cell_index, confusion_counts, scores
+from .predict import LoadedModel, Predictor
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..geometry import Calibration
+
+__all__ = ["EvaluationResult", "evaluate", "evaluate_frames"]
+
+SPLITS = ("train", "val", "test", "all")
+
+
+@dataclass
+class EvaluationResult:
+    """Scores of a model on labelled frames.
+
+    Attributes
+    ----------
+    pixel : dict
+        IoU, F1, precision, recall, accuracy and confusion counts over the
+        pixels inside the lens circle of all frames (pooled).
+    cells : dict or None
+        The same over (frame, cell) pairs, a cell being auroral when at least
+        ``min_fraction`` of its pixels are (None without a cell index).
+    frames : list of dict
+        One row per frame: id, pixel scores (and cell scores).
+    info : dict
+        Model name, checksum, threshold, split, number of frames, ...
+    """
+
+    pixel: dict[str, Any]
+    cells: dict[str, Any] | None
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary."""
+        return {"info": self.info, "pixel": self.pixel, "cells": self.cells, "frames": self.frames}
+
+    def to_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_dict` as JSON (atomically)."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(self.to_dict(), fh, indent=1)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The per-frame table as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.frames)
+
+
+def _frame_row(
+    frame_id: str, tp: int, fp: int, fn: int, tn: int, extra: dict[str, Any]
+) -> dict[str, Any]:
+    s = scores(tp, fp, fn, tn)
+    row: dict[str, Any] = {"id": frame_id}
+    row.update({k: s[k] for k in ("iou", "f1", "precision", "recall", "accuracy")})
+    row.update({"n_true": tp + fn, "n_predicted": tp + fp})
+    row.update(extra)
+    return row
+
+
+def evaluate_frames(
+    predictor: Any,
+    source: FrameSource,
+    indices: Sequence[int],
+    *,
+    threshold: float,
+    cell_index: np.ndarray | None = None,
+    min_fraction: float = 0.1,
+    batch_size: int = 8,
+    progress: bool = False,
+) -> EvaluationResult:
+    """Score ``predictor`` on the frames ``indices`` of ``source`` (the kernel of :func:`evaluate`).
+
+    ``predictor`` is called as ``predictor(frames, lens_mask=...)`` when the
+    source has a lens mask, else ``predictor(frames)``.
+    """
+    from tqdm.auto import tqdm
+
+    index = None if cell_index is None else check_cell_index(cell_index, source.frame_shape)
+    lens = source.lens_mask
+    ids = source.ids
+    pix = np.zeros(4, dtype=np.int64)
+    cel = np.zeros(4, dtype=np.int64)
+    rows: list[dict[str, Any]] = []
+    order = [int(i) for i in indices]
+    bar = tqdm(total=len(order), desc="evaluate", unit="frame", disable=not progress)
+    for start in range(0, len(order), batch_size):
+        part = order[start : start + batch_size]
+        frames, truth = source.read(part)
+        probs = predictor(frames, lens_mask=lens) if lens is not None else predictor(frames)
+        pred = np.asarray(probs) >= threshold
+        if index is not None:
+            cells_true, has_pixels = cell_labels(truth & _or_all(lens), index,
+                                                 min_fraction=min_fraction)
+            cells_pred, _ = cell_labels(pred, index, min_fraction=min_fraction)
+        for k, frame_index in enumerate(part):
+            counts = confusion_counts(pred[k], truth[k], lens)
+            pix += counts
+            extra: dict[str, Any] = {}
+            if index is not None:
+                ccounts = confusion_counts(cells_pred[k], cells_true[k], has_pixels)
+                cel += ccounts
+                cs = scores(*ccounts)
+                extra = {
+                    "cell_f1": cs["f1"],
+                    "cell_iou": cs["iou"],
+                    "n_cells_true": ccounts[0] + ccounts[2],
+                    "n_cells_predicted": ccounts[0] + ccounts[1],
+                }
+            rows.append(_frame_row(ids[frame_index], *counts, extra))
+        bar.update(len(part))
+    bar.close()
+    pixel = scores(*(int(v) for v in pix))
+    cells = None if index is None else scores(*(int(v) for v in cel))
+    info: dict[str, Any] = {
+        "n_frames": len(order),
+        "threshold": float(threshold),
+        "min_fraction": float(min_fraction) if index is not None else None,
+        "n_cells": None if index is None else int(index.max()) + 1,
+        "lens_masked": lens is not None,
+    }
+    return EvaluationResult(pixel=pixel, cells=cells, frames=rows, info=info)
+
+
+def _or_all(lens: np.ndarray | None) -> np.ndarray | bool:
+    return True if lens is None else lens
+
+
+def _as_predictor(model: Any, *, device: str, batch_size: int | None) -> Predictor:
+    options: dict[str, Any] = {"device": device}
+    if batch_size is not None:
+        options["batch_size"] = batch_size
+    if isinstance(model, Predictor):
+        return model
+    if isinstance(model, LoadedModel):
+        return model.predictor(**options)
+    if isinstance(model, str | os.PathLike):
+        return Predictor(model, **options)
+    raise OptionError(
+        "expected a checkpoint path, a LoadedModel or a Predictor to evaluate; "
+        f"found {type(model).__name__}"
+    )
+
+
+def evaluate(
+    checkpoint_or_predictor: str | os.PathLike[str] | Predictor | LoadedModel,
+    source: Any,
+    *,
+    split: str = "test",
+    fractions: Sequence[float] | None = None,
+    seed: int | None = None,
+    cell_index: np.ndarray | None = None,
+    min_fraction: float = 0.1,
+    threshold: float | None = None,
+    out_json: str | os.PathLike[str] | None = None,
+    device: str = "auto",
+    batch_size: int | None = None,
+    calibration: Calibration | None = None,
+    image_var: str = "image",
+    truth_var: str = "aurora_truth",
+    time_dim: str = "time",
+    y_dim: str = "y",
+    x_dim: str = "x",
+    channel_dim: str = "channel",
+    progress: bool = False,
+) -> EvaluationResult:
+    """Pixel and cell scores of a model on labelled frames.
+
+    Parameters
+    ----------
+    checkpoint_or_predictor : path, Predictor or LoadedModel
+        The model.
+    source : path or xarray.Dataset
+        A folder of ``<name>_rgb.png``/``<name>_mask.png`` frames or an image
+        cube with ``aurora_truth``.
+    split : {"test", "val", "train", "all"}
+        Which frames: a part of the seeded split (by default the proportions
+        and seed the checkpoint was trained with), or all frames (for data
+        the model never saw, e.g. synthetic nights with other seeds).
+    fractions, seed : optional
+        Override the split's proportions and seed.
+    cell_index : (H, W) int ndarray, optional
+        Cell label per pixel at the frame size (-1 outside the grid), e.g.
+        ``cell_grid(...)["cell_index"].values``: adds cell-level scores.
+    min_fraction : float
+        A cell is auroral when at least this fraction of its pixels are.
+    threshold : float, optional
+        Probability threshold (default: the model's, 0.5).
+    out_json : path, optional
+        Write the result there as JSON.
+    device, batch_size : optional
+        Where and how many frames at a time (for paths and LoadedModels).
+    calibration : Calibration, optional
+        Lens circle for a folder source without ``lens_mask.png``.
+    image_var, truth_var, time_dim, y_dim, x_dim, channel_dim : str
+        Names in a cube source.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    EvaluationResult
+        ``.pixel``, ``.cells``, ``.frames`` (per-frame table), ``.info``.
+    """
+    if split not in SPLITS:
+        raise OptionError(f"split must be one of {SPLITS}, found {split!r}")
+    predictor = _as_predictor(checkpoint_or_predictor, device=device, batch_size=batch_size)
+    src = open_source(
+        source,
+        calibration=calibration,
+        image_var=image_var,
+        truth_var=truth_var,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        channel_dim=channel_dim,
+    )
+    meta = predictor.metadata
+    split_info = dict(meta.split or {})
+    if split == "all":
+        indices = np.arange(len(src))
+        used_fractions: list[float] | None = None
+        used_seed: int | None = None
+    else:
+        chosen = fractions or split_info.get("fractions") or DEFAULT_SPLIT
+        used_fractions = [float(f) for f in chosen]
+        used_seed = int(seed if seed is not None else split_info.get("seed", 0))
+        parts = split_indices(len(src), fractions=used_fractions, seed=used_seed)
+        indices = parts[("train", "val", "test").index(split)]
+        if len(indices) == 0:
+            raise OptionError(
+                f"the {split!r} split of {len(src)} frames with proportions {used_fractions} "
+                "is empty; use split='all' or more frames"
+            )
+    order = [int(i) for i in indices]
+    thr = predictor.threshold if threshold is None else float(threshold)
+    result = evaluate_frames(
+        predictor,
+        src,
+        order,
+        threshold=thr,
+        cell_index=cell_index,
+        min_fraction=min_fraction,
+        batch_size=predictor.batch_size,
+        progress=progress,
+    )
+    result.info.update(
+        {
+            "model": predictor.name,
+            "checksum": predictor.checksum,
+            "checkpoint": None if predictor.path is None else str(predictor.path),
+            "split": split,
+            "split_fractions": used_fractions,
+            "split_seed": used_seed,
+            "source": (
+                str(source) if isinstance(source, str | os.PathLike) else type(source).__name__
+            ),
+        }
+    )
+    if out_json is not None:
+        result.to_json(out_json)
+    return result
