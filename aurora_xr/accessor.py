@@ -108,6 +108,18 @@ class AuroraDatasetAccessor:
     def cell_detections(self, **kwargs: Any) -> xr.DataArray:
         return _occurrence.cell_detections(self._obj, **kwargs)
 
+    def train(self, **kwargs: Any) -> Any:
+        """Train a segmentation model on this cube's ``aurora_truth``; see :func:`aurora_xr.train`."""
+        from .model import train
+
+        return train(self._obj, **kwargs)
+
+    def evaluate(self, model: Any, **kwargs: Any) -> Any:
+        """Score a model against this cube's truth; see :func:`aurora_xr.evaluate`."""
+        from .model import evaluate
+
+        return evaluate(model, self._obj, **kwargs)
+
     # -- products -----------------------------------------------------------
     @_forward(_occurrence.occurrence_from_cube)
     def occurrence_map(self, **kwargs: Any) -> xr.Dataset:
@@ -149,6 +161,22 @@ class AuroraDatasetAccessor:
     def plot_comparison(self, mlt: Any = None, **kwargs: Any) -> Any:
         """FCN vs difference method; see :func:`aurora_xr.plot.plot_comparison`."""
         return _plot("plot_comparison")(self._obj, mlt=mlt, **kwargs)
+
+    # -- widgets ------------------------------------------------------------
+    def browse(self, **kwargs: Any) -> Any:
+        """A :class:`~aurora_xr.widgets.SkyBrowser` on this image cube."""
+        from .widgets import SkyBrowser
+
+        return SkyBrowser(self._obj, **kwargs)
+
+    def explore(self, **kwargs: Any) -> Any:
+        """An :class:`~aurora_xr.widgets.OccurrenceExplorer` on this product, or a
+        :class:`~aurora_xr.widgets.MethodComparison` when it compares methods."""
+        from .widgets import MethodComparison, OccurrenceExplorer
+
+        if "rate_ratio" in self._obj.data_vars and "n_both" in self._obj.data_vars:
+            return MethodComparison(self._obj, **kwargs)
+        return OccurrenceExplorer(self._obj, **kwargs)
 
     def plot(self, mlt: Any = None, **kwargs: Any) -> Any:
         """The natural figure of this Dataset.

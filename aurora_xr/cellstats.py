@@ -1,7 +1,7 @@
 """Per-cell sums of pixel values: the numpy kernel shared by both detectors.
 
 A cell label image ``cell_index`` (``(H, W)`` integers, ``-1`` outside the
-grid) is turned once into a :class:`CellLayout`: the flat indices of the
+grid) is turned once into a :class:`CellPixels`: the flat indices of the
 labelled pixels sorted by cell and the offset where each cell starts. A sum
 over every cell of every frame is then one gather and one
 :func:`numpy.add.reduceat` along the pixel axis: no Python loop over cells or
@@ -25,11 +25,11 @@ from numpy.typing import DTypeLike, NDArray
 
 from .errors import CellLayoutError, DtypeError, FrameSizeError, MissingVariableError
 
-__all__ = ["CellLayout", "cell_coords", "cell_layout", "resolve_cells"]
+__all__ = ["CellPixels", "cell_coords", "cell_pixels", "resolve_cells"]
 
 
 @dataclass(frozen=True, eq=False)
-class CellLayout:
+class CellPixels:
     """Pixels of an image grouped by cell.
 
     Attributes
@@ -56,7 +56,7 @@ class CellLayout:
     n_pixels: int
 
     @classmethod
-    def from_index(cls, cell_index: NDArray[Any], n_cells: int | None = None) -> CellLayout:
+    def from_index(cls, cell_index: NDArray[Any], n_cells: int | None = None) -> CellPixels:
         """Build the layout of a ``(H, W)`` label image (``-1`` or below: no cell)."""
         labels = np.asarray(cell_index)
         if labels.ndim != 2:
@@ -137,8 +137,8 @@ class CellLayout:
             return np.asarray(total / counts, dtype=np.float64)
 
 
-def cell_layout(cell_index: NDArray[Any], n_cells: int | None = None) -> CellLayout:
-    """A :class:`CellLayout`, cached per process for label images seen before.
+def cell_pixels(cell_index: NDArray[Any], n_cells: int | None = None) -> CellPixels:
+    """A :class:`CellPixels`, cached per process for label images seen before.
 
     Dask tasks receive the small label image and rebuild the layout; the cache
     makes that a hash instead of an argsort for every chunk.
@@ -147,18 +147,18 @@ def cell_layout(cell_index: NDArray[Any], n_cells: int | None = None) -> CellLay
     digest = hashlib.blake2b(labels.tobytes(), digest_size=16).digest()
     ident = (digest, labels.shape, n_cells)
     with _LOCK:
-        layout = _LAYOUTS.get(ident)
+        layout = _CELL_PIXELS.get(ident)
     if layout is None:
-        layout = CellLayout.from_index(labels, n_cells)
+        layout = CellPixels.from_index(labels, n_cells)
         with _LOCK:
-            if len(_LAYOUTS) >= 8:
-                _LAYOUTS.pop(next(iter(_LAYOUTS)))
-            _LAYOUTS[ident] = layout
+            if len(_CELL_PIXELS) >= 8:
+                _CELL_PIXELS.pop(next(iter(_CELL_PIXELS)))
+            _CELL_PIXELS[ident] = layout
     return layout
 
 
 _LOCK = threading.Lock()
-_LAYOUTS: dict[tuple[bytes, tuple[int, ...], int | None], CellLayout] = {}
+_CELL_PIXELS: dict[tuple[bytes, tuple[int, ...], int | None], CellPixels] = {}
 
 
 def resolve_cells(

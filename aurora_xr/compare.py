@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from .cellstats import cell_layout, resolve_cells
+from .cellstats import cell_pixels, resolve_cells
 from .difference import difference_detect
 from .errors import MissingDimensionError, MissingVariableError
 from .frameinfo import frame_mlt
@@ -55,7 +55,7 @@ def truth_kind_kernel(
         cell has no truth pixel of either form.
     """
     t = truth.shape[0]
-    layout = cell_layout(cell_index, n_cells)
+    layout = cell_pixels(cell_index, n_cells)
     truth_flat = np.asarray(truth, dtype=bool).reshape(t, -1)
     kind_flat = np.asarray(kind).reshape(t, -1)
     dynamic = layout.sums(layout.gather(truth_flat & (kind_flat == DYNAMIC)), dtype=np.int32)

@@ -9,7 +9,7 @@ changes brightness between the two frames, which the method therefore misses.
 
 The kernel works on integer differences (int16 for 8-bit frames, int32 for
 16-bit ones) and sums them per cell with one gather and one
-``np.add.reduceat`` per chunk (:class:`aurora_xr.cellstats.CellLayout`).
+``np.add.reduceat`` per chunk (:class:`aurora_xr.cellstats.CellPixels`).
 
 The partner of frame ``t`` is the frame taken exactly ``lag`` earlier (or the
 nearest one within ``tolerance``), found on the time coordinate, so gaps in
@@ -36,7 +36,7 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
-from .cellstats import cell_coords, cell_layout, resolve_cells
+from .cellstats import cell_coords, cell_pixels, resolve_cells
 from .errors import DtypeError, OptionError
 from .schema import validate_cube
 
@@ -209,7 +209,7 @@ def chunk_statistic_kernel(
         NaN for frames without a partner and for empty cells.
     """
     t, h, w, c = frames.shape
-    layout = cell_layout(cell_index, n_cells)
+    layout = cell_pixels(cell_index, n_cells)
     narrow = frames.dtype.itemsize == 1
     own = layout.gather(frames.reshape(t, h * w, c), channel_idx)
     if prefix.shape[0]:

@@ -23,7 +23,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from .binning import SEASONS, grouped_count, grouped_sum, mlt_bin_edges, mlt_bin_index
-from .cellstats import cell_coords, cell_layout, resolve_cells
+from .cellstats import cell_coords, cell_pixels, resolve_cells
 from .errors import (
     DtypeError,
     MissingDimensionError,
@@ -51,7 +51,7 @@ _PROVENANCE_KEYS = ("long_name", "units", "comment", "flag_values", "flag_meanin
 
 def _fraction_kernel(mask: NDArray[Any], cell_index: NDArray[Any], *, n_cells: int) -> Any:
     t = mask.shape[0]
-    layout = cell_layout(cell_index, n_cells)
+    layout = cell_pixels(cell_index, n_cells)
     counts = layout.sums(layout.gather(np.asarray(mask, dtype=bool).reshape(t, -1)),
                          dtype=np.int32)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -22,6 +22,8 @@ from numpy.typing import NDArray
 
 from .errors import MissingVariableError, OptionError
 from .frameinfo import frame_moon_elevation, frame_sun_elevation
+from .geomag import sky_grids_of
+from .geometry import require_calibration
 from .schema import validate_cube
 
 __all__ = ["frame_statistics_kernel", "usable_frames"]
@@ -123,7 +125,14 @@ def usable_frames(
     )
     green = names.index("G") if "G" in names else 1
     if "elevation" in ds.variables:
-        sky = np.isfinite(np.asarray(ds["elevation"].values))
+        elevation = ds["elevation"]
+        if elevation.chunks is not None and "calibration_width" in ds.attrs:
+            # ds.chunk() makes the sky coordinates lazy too: rebuild them, compute nothing
+            elevation_values, _ = sky_grids_of(ds, require_calibration(dict(ds.attrs)),
+                                               y_dim=y_dim, x_dim=x_dim)
+        else:
+            elevation_values = np.asarray(elevation.transpose(y_dim, x_dim).values)
+        sky = np.isfinite(elevation_values)
     else:
         sky = np.ones((image.sizes[y_dim], image.sizes[x_dim]), dtype=bool)
     sky_da = xr.DataArray(sky, dims=(y_dim, x_dim))
