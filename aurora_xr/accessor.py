@@ -109,7 +109,7 @@ class AuroraDatasetAccessor:
         return _occurrence.cell_detections(self._obj, **kwargs)
 
     def train(self, **kwargs: Any) -> Any:
-        """Train a segmentation model on this cube's ``aurora_truth``; see :func:`aurora_xr.train`."""
+        """Train a model on this cube's ``aurora_truth``; see :func:`aurora_xr.train`."""
         from .model import train
 
         return train(self._obj, **kwargs)

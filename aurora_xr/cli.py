@@ -4,29 +4,47 @@ Each subcommand is a pair of small functions registered in
 :data:`SUBCOMMANDS`: one adds its arguments to an ``argparse`` parser, the
 other runs it from the parsed arguments and returns an exit code. To add one::
 
-    def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    def _keogram_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("cube")
 
 
-    def _train_run(args: argparse.Namespace) -> int:
+    def _keogram_run(args: argparse.Namespace) -> int:
         ...
         return EXIT_OK
 
 
-    SUBCOMMANDS["train"] = Subcommand("train a segmentation model", _train_arguments, _train_run)
+    SUBCOMMANDS["keogram"] = Subcommand("draw a keogram", _keogram_arguments, _keogram_run)
 
 Every subcommand also gets ``--no-progress`` (``args.progress``) and
 ``--traceback`` (``args.traceback``).
+
+Subcommands
+-----------
+``ingest``
+    Folder tree of JPEG/PNG frames to NetCDF-4 image cubes.
+``train``, ``evaluate``
+    Train a segmentation network (resumable) and score a checkpoint.
+``segment``
+    Segment cubes into a resumable store, region by region.
+``occurrence``, ``compare``
+    Occurrence products of one method, or of both compared.
+``demo``
+    The whole job on a synthetic archive.
+
+``segment``, ``occurrence`` and ``compare`` run under the dask scheduler named
+by ``--scheduler`` (see :func:`dask_scheduler`).
 
 Exit codes
 ----------
 0
     Success.
 1
-    Error: bad input, a missing path, an I/O failure. One line on stderr
-    (``aurora-xr CMD: error: ...``), no traceback unless ``--traceback``.
+    Error: bad input, a missing path, an unreadable file or checkpoint, an I/O
+    failure. One line on stderr (``aurora-xr CMD: error: ...``), no traceback
+    unless ``--traceback``.
 2
-    Usage error (unknown option, missing argument).
+    Usage error (unknown option, missing argument, an option value of the wrong
+    kind). One line on stderr.
 3
     Finished, but some input files were skipped (ingest: listed in the report).
 130
@@ -38,10 +56,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
+from . import _cli_model, _cli_pipeline
+from ._cli_base import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SKIPPED,
+    EXIT_USAGE,
+    PROG,
+    SCHEDULERS,
+    Subcommand,
+    compute,
+    dask_scheduler,
+    release_files,
+)
+from ._cli_base import say as _say
 from .errors import AuroraXrError, CalibrationError, OptionError
 from .geometry import Calibration
 
@@ -51,33 +84,16 @@ __all__ = [
     "EXIT_OK",
     "EXIT_SKIPPED",
     "EXIT_USAGE",
+    "SCHEDULERS",
     "SUBCOMMANDS",
     "Subcommand",
     "build_parser",
+    "compute",
+    "dask_scheduler",
     "main",
 ]
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-EXIT_SKIPPED = 3
-EXIT_INTERRUPTED = 130
-
-PROG = "aurora-xr"
 _SHOW_SKIPPED = 10
-
-
-@dataclass(frozen=True)
-class Subcommand:
-    """A subcommand: one-line help, an argument adder and a runner."""
-
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr)
 
 
 # -- ingest ---------------------------------------------------------------------------
@@ -224,16 +240,18 @@ def _demo_run(args: argparse.Namespace) -> int:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
+    "ingest": Subcommand(
+        "turn a folder of JPEG/PNG frames into NetCDF-4 image cubes (one per UT day)",
+        _ingest_arguments,
+        _ingest_run,
+    ),
+    **_cli_model.COMMANDS,
+    **_cli_pipeline.COMMANDS,
     "demo": Subcommand(
         "the main job on a synthetic archive: generate, ingest, train, segment, "
         "detect with both methods, occurrence maps, compare, write products",
         _demo_arguments,
         _demo_run,
-    ),
-    "ingest": Subcommand(
-        "turn a folder of JPEG/PNG frames into NetCDF-4 image cubes (one per UT day)",
-        _ingest_arguments,
-        _ingest_run,
     ),
 }
 
@@ -245,19 +263,28 @@ def _version() -> str:
     return package_version()
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        text = " ".join(message.split())
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {text} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``aurora-xr`` parser with every registered subcommand."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress bars"
     )
     common.add_argument(
         "--traceback", action="store_true", help="show the full traceback on errors"
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
-        description="Aurora in all-sky camera images: ingest, segment, occurrence maps.",
-        epilog="exit codes: 0 ok, 1 error, 2 usage error, 3 finished with skipped files",
+        description="Aurora in all-sky camera images: ingest, train, segment, occurrence maps.",
+        epilog="exit codes: 0 ok, 1 error, 2 usage error, 3 finished with skipped files, "
+        "130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -275,7 +302,12 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``aurora-xr`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run ``aurora-xr`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    Errors of the input (:class:`~aurora_xr.errors.AuroraXrError`, :class:`OSError`,
+    and a missing optional dependency) are one line on stderr and exit code 1;
+    ``--traceback`` raises them instead.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -290,11 +322,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(f"{PROG} {args.command}: interrupted")
         return EXIT_INTERRUPTED
-    except (AuroraXrError, OSError) as exc:
+    except (AuroraXrError, OSError, ImportError) as exc:
         if args.traceback:
             raise
         _say(f"{PROG} {args.command}: error: {_one_line(exc)}")
         return EXIT_ERROR
+    finally:
+        release_files()
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m aurora_xr.cli

@@ -111,16 +111,24 @@ def usable_frames(
         ``cloud_fraction`` where known.
     """
     validate_cube(
-        ds, image_var=image_var, time_dim=time_dim, y_dim=y_dim, x_dim=x_dim,
-        channel_dim=channel_dim, check_calibration=False,
+        ds,
+        image_var=image_var,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        channel_dim=channel_dim,
+        check_calibration=False,
     )
-    for name, value in (("max_saturated_fraction", max_saturated_fraction),
-                        ("max_cloud_fraction", max_cloud_fraction)):
+    for name, value in (
+        ("max_saturated_fraction", max_saturated_fraction),
+        ("max_cloud_fraction", max_cloud_fraction),
+    ):
         if value is not None and not 0.0 <= value <= 1.0:
             raise OptionError(f"expected {name} in [0, 1] or None; found {value}")
     image = ds[image_var]
     names = (
-        [str(c) for c in image[channel_dim].values] if channel_dim in image.coords
+        [str(c) for c in image[channel_dim].values]
+        if channel_dim in image.coords
         else ["R", "G", "B"]
     )
     green = names.index("G") if "G" in names else 1
@@ -128,8 +136,9 @@ def usable_frames(
         elevation = ds["elevation"]
         if elevation.chunks is not None and "calibration_width" in ds.attrs:
             # ds.chunk() makes the sky coordinates lazy too: rebuild them, compute nothing
-            elevation_values, _ = sky_grids_of(ds, require_calibration(dict(ds.attrs)),
-                                               y_dim=y_dim, x_dim=x_dim)
+            elevation_values, _ = sky_grids_of(
+                ds, require_calibration(dict(ds.attrs)), y_dim=y_dim, x_dim=x_dim
+            )
         else:
             elevation_values = np.asarray(elevation.transpose(y_dim, x_dim).values)
         sky = np.isfinite(elevation_values)
@@ -153,11 +162,14 @@ def usable_frames(
     scale = 1.0 if image.dtype.itemsize == 1 else 65535.0 / 255.0
     out = xr.Dataset(coords={time_dim: ds[time_dim]})
     out["green_mean"] = stats.isel({_STAT_DIM: 0}, drop=True).assign_attrs(
-        long_name="mean green value of the sky pixels", units="1")
+        long_name="mean green value of the sky pixels", units="1"
+    )
     out["saturated_fraction"] = stats.isel({_STAT_DIM: 1}, drop=True).assign_attrs(
-        long_name="fraction of sky pixels saturated in any channel", units="1")
-    usable = xr.DataArray(np.ones(ds.sizes[time_dim], dtype=bool), dims=(time_dim,),
-                          coords={time_dim: ds[time_dim]})
+        long_name="fraction of sky pixels saturated in any channel", units="1"
+    )
+    usable = xr.DataArray(
+        np.ones(ds.sizes[time_dim], dtype=bool), dims=(time_dim,), coords={time_dim: ds[time_dim]}
+    )
     filters: list[str] = []
     if max_sun_elevation is not None:
         sun = frame_sun_elevation(ds, time_dim=time_dim)
@@ -190,7 +202,8 @@ def usable_frames(
         usable = usable & ~(ds["cloud_fraction"] > max_cloud_fraction)
         filters.append(f"cloud_fraction <= {max_cloud_fraction:g}")
     out["usable"] = usable.assign_attrs(
-        long_name="frame usable for occurrence statistics", units="1",
+        long_name="frame usable for occurrence statistics",
+        units="1",
         filters="; ".join(filters) or "none",
     )
     out.attrs["filters"] = out["usable"].attrs["filters"]
