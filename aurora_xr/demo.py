@@ -41,10 +41,12 @@ class DemoConfig:
     size: int = 128
     seed: int = 2020
     arch: str = "lraspp_mobilenet_v3_large"
-    train_frames: int = 480
+    train_frames: int = 960
     train_seed: int = 7
-    train_cadence: str = "7min"
-    epochs: int = 8
+    train_cadence: str = "5min"
+    epochs: int = 12
+    lr: float = 1e-3
+    train_activity: float = 2.0
     batch_size: int = 16
     lag: str = "2min"
     chunk_frames: int = 180
@@ -85,6 +87,7 @@ def _training_cube(cfg: DemoConfig) -> xr.Dataset:
         cadence=cfg.train_cadence,
         size=cfg.size,
         seed=cfg.train_seed,
+        activity=cfg.train_activity,
     )
 
 
@@ -99,6 +102,7 @@ def _train_model(cfg: DemoConfig, model_dir: Path, progress: bool) -> Path:
         arch=cfg.arch,
         out_dir=model_dir,
         epochs=cfg.epochs,
+        lr=cfg.lr,
         batch_size=cfg.batch_size,
         image_size=cfg.size,
         seed=cfg.train_seed,
@@ -237,7 +241,9 @@ def run_demo(
             import matplotlib.pyplot as plt
 
             diff = difference_detect(ds, cells=cells, lag=cfg.lag)
-            busiest = int(np.argmax(seg["aurora_mask"].sum(("y", "x")).values))
+            # show the frame with the most aurora (by the truth where the archive has it)
+            shown = "aurora_truth" if "aurora_truth" in seg else "aurora_mask"
+            busiest = int(np.argmax(seg[shown].sum(("y", "x")).values))
             fig = seg.aurora.plot_three_panel(busiest, cells=cells, difference=diff)
             res.figures["three_panel"] = out / "three_panel.png"
             fig.savefig(res.figures["three_panel"], dpi=110)
