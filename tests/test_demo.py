@@ -1,0 +1,70 @@
+"""The main job (``aurora-xr demo``) runs end to end on a tiny synthetic archive."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aurora_xr import open_product
+from aurora_xr.cli import main
+from aurora_xr.demo import DemoConfig, run_demo
+
+TINY = DemoConfig(
+    start="2020-06-19T06:00",
+    days=0.1,
+    size=112,
+    train_frames=32,
+    epochs=1,
+    batch_size=8,
+    figures=True,
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    lines: list[str] = []
+    out = tmp_path_factory.mktemp("demo")
+    return run_demo(out, config=TINY, progress=False, say=lines.append), lines
+
+
+def test_demo_writes_products_figures_and_summary(demo) -> None:  # type: ignore[no-untyped-def]
+    result, lines = demo
+    for path in [*result.products.values(), *result.figures.values()]:
+        assert Path(path).stat().st_size > 0
+    cmp = open_product(result.products["comparison"])
+    assert list(cmp["method"].values) == ["fcn", "difference"]
+    assert cmp.sizes["cell"] == 400
+    assert cmp.sizes["mlt"] == 24
+    frames = round(0.1 * 24 * 30)
+    assert result.summary["frames"] == frames
+    for method in ("fcn", "difference"):
+        occ = open_product(result.products[f"occurrence_{method}"])
+        assert occ.attrs["method"] == method
+        rate = occ["occurrence_rate"].values
+        finite = rate[np.isfinite(rate)]
+        assert finite.size > 0
+        assert ((finite >= 0) & (finite <= 1)).all()
+    saved = json.loads((result.out_dir / "summary.json").read_text())
+    assert saved["summary"]["frames"] == frames
+    assert any("ratio FCN / difference" in line for line in lines)
+    assert 0.0 <= result.summary["recall_difference_stationary"] <= 1.0
+
+
+def test_demo_reuses_archive_cubes_and_model(demo) -> None:  # type: ignore[no-untyped-def]
+    result, _ = demo
+    model = result.out_dir / "model" / "best.safetensors"
+    stamp = model.stat().st_mtime_ns
+    again = run_demo(result.out_dir, config=TINY, progress=False, say=lambda _: None)
+    assert model.stat().st_mtime_ns == stamp
+    assert "write synthetic archive" not in again.timings
+    assert again.summary["frames"] == result.summary["frames"]
+
+
+def test_demo_command_rejects_bad_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--days", "0"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "--days must be > 0" in err[0]
