@@ -72,9 +72,7 @@ def season_index(times: ArrayLike) -> NDArray[np.int64]:
 _BLOCK_ROWS = 8192
 
 
-def group_sum_kernel(
-    values: NDArray[Any], group: NDArray[Any], n_groups: int
-) -> NDArray[np.int64]:
+def group_sum_kernel(values: NDArray[Any], group: NDArray[Any], n_groups: int) -> NDArray[np.int64]:
     """Sum the rows of ``values`` by group.
 
     Parameters
@@ -119,7 +117,7 @@ def group_sum_kernel(
         first = np.flatnonzero(part >= 0)
         if first.size == 0:
             continue
-        part, block = part[first[0]:], block[first[0]:]  # sorted: negatives lead
+        part, block = part[first[0] :], block[first[0] :]  # sorted: negatives lead
         starts = np.concatenate([[0], np.flatnonzero(part[1:] != part[:-1]) + 1])
         out[part[starts]] += np.add.reduceat(block, starts, axis=0, dtype=accumulate)
     return out
@@ -157,9 +155,17 @@ def grouped_sum(values: Any, group: Any, n_groups: int) -> Any:
         values = da.from_array(np.asarray(values), chunks=(group.chunks[0], -1))
     groups = _aligned_group(group, values.chunks[0])
     blocks = da.blockwise(
-        _block_sum, "tgc", values, "tc", groups, "t",
-        new_axes={"g": n_groups}, adjust_chunks={"t": 1}, dtype=np.int64,
-        n_groups=n_groups, meta=np.empty((0, 0, 0), dtype=np.int64),
+        _block_sum,
+        "tgc",
+        values,
+        "tc",
+        groups,
+        "t",
+        new_axes={"g": n_groups},
+        adjust_chunks={"t": 1},
+        dtype=np.int64,
+        n_groups=n_groups,
+        meta=np.empty((0, 0, 0), dtype=np.int64),
     )
     return blocks.sum(axis=0, dtype=np.int64)
 
@@ -171,8 +177,14 @@ def grouped_count(group: Any, n_groups: int, *, time_chunks: tuple[int, ...] | N
     if not isinstance(group, da.Array):
         group = da.from_array(np.asarray(group), chunks=(time_chunks,))
     blocks = da.blockwise(
-        _block_count, "tg", group, "t",
-        new_axes={"g": n_groups}, adjust_chunks={"t": 1}, dtype=np.int64,
-        n_groups=n_groups, meta=np.empty((0, 0), dtype=np.int64),
+        _block_count,
+        "tg",
+        group,
+        "t",
+        new_axes={"g": n_groups},
+        adjust_chunks={"t": 1},
+        dtype=np.int64,
+        n_groups=n_groups,
+        meta=np.empty((0, 0), dtype=np.int64),
     )
     return blocks.sum(axis=0, dtype=np.int64)

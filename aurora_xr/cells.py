@@ -154,9 +154,7 @@ class CellLayout:
             azimuth[0] = 0.0
         return beta, azimuth
 
-    def cell_vertices(
-        self, per_edge: int = 8
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def cell_vertices(self, per_edge: int = 8) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Boundary of each cell as ``4 * per_edge`` vertices (earth angle, magnetic azimuth).
 
         Each of the four edges (inner arc, far radial edge, outer arc, near
@@ -225,9 +223,7 @@ class CellLayout:
         return np.where(valid, cell, -1).astype(np.int32)
 
 
-def _ring_edges(
-    counts: NDArray[np.int64], n_cells: int, beta_max: float
-) -> NDArray[np.float64]:
+def _ring_edges(counts: NDArray[np.int64], n_cells: int, beta_max: float) -> NDArray[np.float64]:
     """Outer earth angle (degrees) of each ring from the cumulative cell counts."""
     frac = np.cumsum(counts) / n_cells
     one_minus_cos = (1.0 - math.cos(math.radians(beta_max))) * frac
@@ -322,9 +318,7 @@ def layout_cells(
     if n < 1:
         raise CellLayoutError(f"expected at least 1 cell; found n_cells={n}")
     if not 0.0 <= float(min_elevation) < 90.0:
-        raise CellLayoutError(
-            f"expected min_elevation in [0, 90) degrees; found {min_elevation}"
-        )
+        raise CellLayoutError(f"expected min_elevation in [0, 90) degrees; found {min_elevation}")
     if not float(altitude_km) > float(site_altitude_km):
         raise CellLayoutError(
             f"expected the emission shell ({altitude_km} km) above the camera "
@@ -498,10 +492,14 @@ def cell_grid(
         {"units": "km2", "long_name": "cell area on the emission shell"},
     )
     data["cell_ring"] = (
-        cell_dim, layout.cell_ring(), {"long_name": "ring of the cell (0: around the zenith)"}
+        cell_dim,
+        layout.cell_ring(),
+        {"long_name": "ring of the cell (0: around the zenith)"},
     )
     data["cell_pixel_count"] = (
-        cell_dim, pixel_count.astype(np.int32), {"long_name": "number of pixels in the cell"}
+        cell_dim,
+        pixel_count.astype(np.int32),
+        {"long_name": "number of pixels in the cell"},
     )
     data["cell_index"] = (
         (y_dim, x_dim),

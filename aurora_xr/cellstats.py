@@ -202,8 +202,13 @@ def resolve_cells(
             from . import cells as cells_module
 
             grid = cells_module.cell_grid(
-                ds, n_cells=n_cells, min_elevation=min_elevation, altitude_km=altitude_km,
-                time_dim=time_dim, y_dim=y_dim, x_dim=x_dim,
+                ds,
+                n_cells=n_cells,
+                min_elevation=min_elevation,
+                altitude_km=altitude_km,
+                time_dim=time_dim,
+                y_dim=y_dim,
+                x_dim=x_dim,
             )
         index = grid["cell_index"]
     elif isinstance(cells, xr.DataArray):

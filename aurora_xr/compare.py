@@ -59,8 +59,7 @@ def truth_kind_kernel(
     truth_flat = np.asarray(truth, dtype=bool).reshape(t, -1)
     kind_flat = np.asarray(kind).reshape(t, -1)
     dynamic = layout.sums(layout.gather(truth_flat & (kind_flat == DYNAMIC)), dtype=np.int32)
-    stationary = layout.sums(layout.gather(truth_flat & (kind_flat == STATIONARY)),
-                             dtype=np.int32)
+    stationary = layout.sums(layout.gather(truth_flat & (kind_flat == STATIONARY)), dtype=np.int32)
     out = np.zeros(dynamic.shape, dtype=np.uint8)
     out[(dynamic > 0) | (stationary > 0)] = DYNAMIC
     out[stationary > dynamic] = STATIONARY
@@ -90,7 +89,10 @@ def _truth_kind(
         truth = truth.chunk({y_dim: -1, x_dim: -1})
         kind = kind.chunk({y_dim: -1, x_dim: -1})
     out = xr.apply_ufunc(
-        truth_kind_kernel, truth, kind, index,
+        truth_kind_kernel,
+        truth,
+        kind,
+        index,
         input_core_dims=[[y_dim, x_dim]] * 3,
         output_core_dims=[[cell_dim]],
         dask="parallelized",
@@ -204,8 +206,15 @@ def compare_methods(
     """
     dims: dict[str, Any] = {"time_dim": time_dim, "y_dim": y_dim, "x_dim": x_dim}
     index, count, grid = resolve_cells(
-        ds, cells, n_cells=n_cells, min_elevation=min_elevation, altitude_km=altitude_km,
-        time_dim=time_dim, y_dim=y_dim, x_dim=x_dim, cell_dim=cell_dim,
+        ds,
+        cells,
+        n_cells=n_cells,
+        min_elevation=min_elevation,
+        altitude_km=altitude_km,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        cell_dim=cell_dim,
     )
     grid_arg: xr.Dataset | xr.DataArray = grid if grid is not None else index
     if mask_var not in ds.variables:
@@ -216,20 +225,43 @@ def compare_methods(
             )
         from .segment import segment
 
-        ds = segment(ds, model, threshold=segment_threshold, batch_size=batch_size,
-                     device=device, image_var=image_var, channel_dim=channel_dim, **dims)
-    fcn = cell_detections(ds, min_fraction=min_fraction, mask_var=mask_var, cells=grid_arg,
-                          cell_dim=cell_dim, **dims)
+        ds = segment(
+            ds,
+            model,
+            threshold=segment_threshold,
+            batch_size=batch_size,
+            device=device,
+            image_var=image_var,
+            channel_dim=channel_dim,
+            **dims,
+        )
+    fcn = cell_detections(
+        ds, min_fraction=min_fraction, mask_var=mask_var, cells=grid_arg, cell_dim=cell_dim, **dims
+    )
     found = difference_detect(
-        ds, lag=lag, channels=channels, threshold=difference_threshold, statistic=statistic,
-        tolerance=tolerance, cells=grid_arg, image_var=image_var, channel_dim=channel_dim,
-        cell_dim=cell_dim, **dims,
+        ds,
+        lag=lag,
+        channels=channels,
+        threshold=difference_threshold,
+        statistic=statistic,
+        tolerance=tolerance,
+        cells=grid_arg,
+        image_var=image_var,
+        channel_dim=channel_dim,
+        cell_dim=cell_dim,
+        **dims,
     )
     diff, observed = found["difference_detection"], found["difference_observed"]
     flags = _resolve_usable(
-        ds, usable, max_sun_elevation=max_sun_elevation, blank_level=blank_level,
-        max_saturated_fraction=max_saturated_fraction, max_moon_elevation=max_moon_elevation,
-        max_cloud_fraction=max_cloud_fraction, image_var=image_var, channel_dim=channel_dim,
+        ds,
+        usable,
+        max_sun_elevation=max_sun_elevation,
+        blank_level=blank_level,
+        max_saturated_fraction=max_saturated_fraction,
+        max_moon_elevation=max_moon_elevation,
+        max_cloud_fraction=max_cloud_fraction,
+        image_var=image_var,
+        channel_dim=channel_dim,
         **dims,
     )
     mlt = frame_mlt(ds, altitude_km=altitude_km, time_dim=time_dim)
@@ -237,29 +269,56 @@ def compare_methods(
     station = {k: v for k, v in ds.attrs.items() if str(k).startswith("station_")}
     extra = {**station, "altitude_km": float(altitude_km), **dict(attrs or {})}
     maps = [
-        occurrence_map(fcn, mlt=mlt, usable=flags, mlt_bins=mlt_bins, by=by, method="fcn",
-                       cells=grid, attrs=extra, time_dim=time_dim, cell_dim=cell_dim),
-        occurrence_map(found, mlt=mlt, usable=flags, mlt_bins=mlt_bins, by=by,
-                       method="difference", cells=grid, attrs=extra, time_dim=time_dim,
-                       cell_dim=cell_dim),
+        occurrence_map(
+            fcn,
+            mlt=mlt,
+            usable=flags,
+            mlt_bins=mlt_bins,
+            by=by,
+            method="fcn",
+            cells=grid,
+            attrs=extra,
+            time_dim=time_dim,
+            cell_dim=cell_dim,
+        ),
+        occurrence_map(
+            found,
+            mlt=mlt,
+            usable=flags,
+            mlt_bins=mlt_bins,
+            by=by,
+            method="difference",
+            cells=grid,
+            attrs=extra,
+            time_dim=time_dim,
+            cell_dim=cell_dim,
+        ),
     ]
     merged_attrs: dict[str, Any] = {}
     for occ in maps:
         merged_attrs.update(occ.attrs)
     occurrence = xr.concat(
-        [m.drop_attrs(deep=False) for m in maps], dim="method", coords="minimal",
-        compat="override", join="override", combine_attrs="drop",
+        [m.drop_attrs(deep=False) for m in maps],
+        dim="method",
+        coords="minimal",
+        compat="override",
+        join="override",
+        combine_attrs="drop",
     ).assign_coords(method=("method", ["fcn", "difference"], {"long_name": "detection method"}))
     out = occurrence
     rates = out["occurrence_rate"]
-    out["rate_ratio"] = _ratio(rates.sel({"method": "fcn"}, drop=True),
-                               rates.sel({"method": "difference"}, drop=True)).assign_attrs(
-        long_name="FCN occurrence rate / difference-method occurrence rate", units="1",
-        comment="NaN where the difference-method rate is 0 or undefined")
+    out["rate_ratio"] = _ratio(
+        rates.sel({"method": "fcn"}, drop=True), rates.sel({"method": "difference"}, drop=True)
+    ).assign_attrs(
+        long_name="FCN occurrence rate / difference-method occurrence rate",
+        units="1",
+        comment="NaN where the difference-method rate is 0 or undefined",
+    )
     reduce_dims = [d for d in out["n_aurora"].dims if d != "method"]
     overall = _ratio(out["n_aurora"].sum(reduce_dims), out["n_observed"].sum(reduce_dims))
     out["overall_rate"] = overall.assign_attrs(
-        long_name="occurrence rate over all MLT bins and cells", units="1")
+        long_name="occurrence rate over all MLT bins and cells", units="1"
+    )
     out["overall_rate_ratio"] = _ratio(
         overall.sel({"method": "fcn"}, drop=True), overall.sel({"method": "difference"}, drop=True)
     ).assign_attrs(long_name="overall FCN rate / overall difference-method rate", units="1")
@@ -277,20 +336,34 @@ def compare_methods(
         out[name] = flag.sum([time_dim]).astype(np.int64).assign_attrs(long_name=text, units="1")
     n_compared = common.sum([time_dim]).astype(np.int64)
     out["n_compared_frames"] = n_compared.assign_attrs(
-        long_name="frames usable and with a partner at the lag", units="1")
+        long_name="frames usable and with a partner at the lag", units="1"
+    )
     out["agreement"] = _ratio(out["n_both"] + out["n_neither"], n_compared).assign_attrs(
-        long_name="fraction of compared frames where the methods agree on the cell", units="1")
+        long_name="fraction of compared frames where the methods agree on the cell", units="1"
+    )
     out["frame_agreement"] = (
         (fcn == diff).mean([cell_dim]).astype(np.float32).where(common)
-    ).assign_attrs(long_name="fraction of cells where the methods agree in the frame",
-                   units="1", comment="NaN for frames not compared")
+    ).assign_attrs(
+        long_name="fraction of cells where the methods agree in the frame",
+        units="1",
+        comment="NaN for frames not compared",
+    )
     out = out.assign_coords({time_dim: ds[time_dim]})
 
     if truth_var in ds.variables:
         out = _with_truth_scores(
-            out, ds, {"fcn": f, "difference": d}, common, index, count, grid_arg,
-            min_fraction=min_fraction, truth_var=truth_var, kind_var=kind_var,
-            cell_dim=cell_dim, **dims,
+            out,
+            ds,
+            {"fcn": f, "difference": d},
+            common,
+            index,
+            count,
+            grid_arg,
+            min_fraction=min_fraction,
+            truth_var=truth_var,
+            kind_var=kind_var,
+            cell_dim=cell_dim,
+            **dims,
         )
     if truth_var in ds.variables:
         merged_attrs["truth_variable"] = str(truth_var)
@@ -322,17 +395,30 @@ def _with_truth_scores(
     cell_dim: Hashable,
 ) -> xr.Dataset:
     dims: dict[str, Any] = {"time_dim": time_dim, "y_dim": y_dim, "x_dim": x_dim}
-    truth = cell_detections(ds, min_fraction=min_fraction, mask_var=truth_var, method="truth",
-                            cells=grid_arg, cell_dim=cell_dim, **dims) & common
+    truth = (
+        cell_detections(
+            ds,
+            min_fraction=min_fraction,
+            mask_var=truth_var,
+            method="truth",
+            cells=grid_arg,
+            cell_dim=cell_dim,
+            **dims,
+        )
+        & common
+    )
     forms: dict[str, xr.DataArray] = {"all": truth}
     if kind_var in ds.variables:
-        kind = _truth_kind(ds, index, count, truth_var=truth_var, kind_var=kind_var,
-                           cell_dim=cell_dim, **dims)
+        kind = _truth_kind(
+            ds, index, count, truth_var=truth_var, kind_var=kind_var, cell_dim=cell_dim, **dims
+        )
         forms["dynamic"] = truth & (kind != STATIONARY)
         forms["stationary"] = truth & (kind == STATIONARY)
     names = list(forms)
     per_method: dict[str, list[xr.DataArray]] = {
-        "n_true_positive": [], "n_false_positive": [], "n_false_negative": []
+        "n_true_positive": [],
+        "n_false_positive": [],
+        "n_false_negative": [],
     }
     for det in detections.values():
         fp = (det & ~truth).sum().astype(np.int64)
@@ -352,8 +438,11 @@ def _with_truth_scores(
     form_coord = {"form": ("form", names, {"long_name": "aurora form of the truth"})}
     method_coord = {"method": out["method"]}
     for name, parts in per_method.items():
-        out[name] = xr.concat(parts, dim="method").assign_coords(
-            {**method_coord, **form_coord}).assign_attrs(long_name=texts[name], units="1")
+        out[name] = (
+            xr.concat(parts, dim="method")
+            .assign_coords({**method_coord, **form_coord})
+            .assign_attrs(long_name=texts[name], units="1")
+        )
     scores = _scores(out["n_true_positive"], out["n_false_positive"], out["n_false_negative"])
     long_names = {
         "precision": "cell-level precision against the truth",

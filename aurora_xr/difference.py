@@ -241,8 +241,14 @@ def difference_statistic_kernel(
     """
     t = frames.shape[0]
     return chunk_statistic_kernel(
-        frames, partner, np.arange(t), observed, cell_index,
-        channel_idx=channel_idx, statistic=statistic, n_cells=n_cells,
+        frames,
+        partner,
+        np.arange(t),
+        observed,
+        cell_index,
+        channel_idx=channel_idx,
+        statistic=statistic,
+        n_cells=n_cells,
     )
 
 
@@ -332,8 +338,13 @@ def difference_detect(
         thresholds in the attributes.
     """
     validate_cube(
-        ds, image_var=image_var, time_dim=time_dim, y_dim=y_dim, x_dim=x_dim,
-        channel_dim=channel_dim, check_calibration=False,
+        ds,
+        image_var=image_var,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        channel_dim=channel_dim,
+        check_calibration=False,
     )
     if statistic not in STATISTICS:
         raise OptionError(f"expected statistic one of {STATISTICS}; found {statistic!r}")
@@ -354,8 +365,15 @@ def difference_detect(
     if image.dtype.kind != "u":
         raise DtypeError(f"expected unsigned integer frames; found {image.dtype}")
     index, count, grid = resolve_cells(
-        ds, cells, n_cells=n_cells, min_elevation=min_elevation, altitude_km=altitude_km,
-        time_dim=time_dim, y_dim=y_dim, x_dim=x_dim, cell_dim=cell_dim,
+        ds,
+        cells,
+        n_cells=n_cells,
+        min_elevation=min_elevation,
+        altitude_km=altitude_km,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        cell_dim=cell_dim,
     )
     times = ds[time_dim].values
     partner_idx, observed_np = partner_indices(times, lag, tolerance=tolerance)
@@ -369,11 +387,11 @@ def difference_detect(
         observed = observed.chunk({time_dim: image.chunksizes[time_dim]})
     else:
         data = _blocked_statistic(image.values, partner_idx, observed_np, index.values, kwargs)
-    stat = xr.DataArray(data, dims=(time_dim, cell_dim, stat_dim),
-                        coords={time_dim: ds[time_dim]})
+    stat = xr.DataArray(data, dims=(time_dim, cell_dim, stat_dim), coords={time_dim: ds[time_dim]})
     stat = stat.rename({stat_dim: channel_dim}).assign_coords({channel_dim: channels})
-    limit = xr.DataArray(np.asarray(thresholds, np.float32), dims=(channel_dim,),
-                         coords={channel_dim: channels})
+    limit = xr.DataArray(
+        np.asarray(thresholds, np.float32), dims=(channel_dim,), coords={channel_dim: channels}
+    )
     detection = (stat > limit).any([channel_dim]) & observed
     attrs: dict[str, Any] = {
         "method": "difference",
@@ -393,8 +411,11 @@ def difference_detect(
         "comment": "image counts; NaN where the frame has no partner",
         **attrs,
     }
-    detection.attrs = {"long_name": "aurora detected by the difference method", "units": "1",
-                       **attrs}
+    detection.attrs = {
+        "long_name": "aurora detected by the difference method",
+        "units": "1",
+        **attrs,
+    }
     observed.attrs = {
         "long_name": "frame has a partner at the lag",
         "units": "1",
@@ -408,8 +429,9 @@ def difference_detect(
         },
         attrs=attrs,
     )
-    extra = cell_coords(grid, cell_dim=cell_dim, exclude_dims=(time_dim, y_dim, x_dim),
-                        cell_only=True)
+    extra = cell_coords(
+        grid, cell_dim=cell_dim, exclude_dims=(time_dim, y_dim, x_dim), cell_only=True
+    )
     return out.assign_coords(extra) if extra else out
 
 
@@ -484,10 +506,17 @@ def _lazy_statistic(
     need = [start - first for start, _, first, _ in pieces]  # frames wanted from the previous chunk
     tail_sizes = (*need[1:], 0)  # what each chunk must hand on to the next
     tails = da.blockwise(
-        _tail, "tyxk", image, "tyxk",
-        da.from_array(np.asarray(tail_sizes, dtype=np.int64), chunks=1), "t",
-        align_arrays=False, concatenate=True, adjust_chunks={"t": tail_sizes},
-        dtype=image.dtype, meta=np.empty((0, 0, 0, 0), dtype=image.dtype),
+        _tail,
+        "tyxk",
+        image,
+        "tyxk",
+        da.from_array(np.asarray(tail_sizes, dtype=np.int64), chunks=1),
+        "t",
+        align_arrays=False,
+        concatenate=True,
+        adjust_chunks={"t": tail_sizes},
+        dtype=image.dtype,
+        meta=np.empty((0, 0, 0, 0), dtype=image.dtype),
     )
     empty = da.zeros((0, *image.shape[1:]), dtype=image.dtype, chunks=-1)
     local = da.from_array(np.concatenate([p[3] for p in pieces]), chunks=(chunks,))
@@ -497,11 +526,24 @@ def _lazy_statistic(
 
     def apply(frames: da.Array, prefix: da.Array, where: da.Array, ok: da.Array) -> da.Array:
         return da.blockwise(
-            chunk_statistic_kernel, "tcs",
-            frames, "tyxk", prefix, "tyxk", where, "t", ok, "t", labels, "yx",
+            chunk_statistic_kernel,
+            "tcs",
+            frames,
+            "tyxk",
+            prefix,
+            "tyxk",
+            where,
+            "t",
+            ok,
+            "t",
+            labels,
+            "yx",
             new_axes={"c": n_cells, "s": n_channels},
-            align_arrays=False, concatenate=True, dtype=np.float32,
-            meta=np.empty((0, 0, 0), dtype=np.float32), **kwargs,
+            align_arrays=False,
+            concatenate=True,
+            dtype=np.float32,
+            meta=np.empty((0, 0, 0), dtype=np.float32),
+            **kwargs,
         )
 
     # chunk 0 has no earlier frames; chunk k >= 1 pairs with the tail of chunk k - 1
@@ -526,7 +568,11 @@ def _blocked_statistic(
     stops = [min(s + block, n) for s in starts]
     parts = [
         chunk_statistic_kernel(
-            image[start:stop], image[first:start], local, observed[start:stop], cell_index,
+            image[start:stop],
+            image[first:start],
+            local,
+            observed[start:stop],
+            cell_index,
             **kwargs,
         )
         for start, stop, first, local in _pieces(starts, stops, partner_idx)

@@ -98,9 +98,15 @@ def frame_mlt(
         return np.asarray(geomag.station_mlt(times, lat, lon, altitude_km=altitude_km))
 
     return per_frame(
-        ds, mlt, name="mlt", time_dim=time_dim,
-        attrs={"long_name": "magnetic local time of the station", "units": "hours",
-               "altitude_km": float(altitude_km)},
+        ds,
+        mlt,
+        name="mlt",
+        time_dim=time_dim,
+        attrs={
+            "long_name": "magnetic local time of the station",
+            "units": "hours",
+            "altitude_km": float(altitude_km),
+        },
     )
 
 
@@ -117,7 +123,10 @@ def frame_sun_elevation(ds: xr.Dataset, *, time_dim: Hashable = "time") -> xr.Da
         return np.asarray(geomag.sun_elevation(times, lat, lon, altitude_m=alt_km * 1000.0))
 
     return per_frame(
-        ds, sun, name="sun_elevation", time_dim=time_dim,
+        ds,
+        sun,
+        name="sun_elevation",
+        time_dim=time_dim,
         attrs={"long_name": "elevation of the sun", "units": "degree"},
     )
 
@@ -136,6 +145,9 @@ def frame_moon_elevation(ds: xr.Dataset, *, time_dim: Hashable = "time") -> xr.D
         return np.asarray(elevation)
 
     return per_frame(
-        ds, moon, name="moon_elevation", time_dim=time_dim,
+        ds,
+        moon,
+        name="moon_elevation",
+        time_dim=time_dim,
         attrs={"long_name": "elevation of the moon", "units": "degree"},
     )

@@ -100,9 +100,7 @@ _SIDEREAL_DEG_PER_DAY = 360.98564736629  # rate of the Earth rotation angle
 
 # aacgmv2 keeps its date in global C state: never call it from two threads at once.
 _AACGM_LOCK = threading.RLock()
-_PIXEL_CACHE: OrderedDict[Hashable, tuple[NDArray[np.float32], NDArray[np.float32]]] = (
-    OrderedDict()
-)
+_PIXEL_CACHE: OrderedDict[Hashable, tuple[NDArray[np.float32], NDArray[np.float32]]] = OrderedDict()
 _PIXEL_CACHE_SIZE = 8
 
 XrObj = TypeVar("XrObj", xr.Dataset, xr.DataArray)
@@ -311,8 +309,13 @@ def pixel_magnetic_coords(
     digest = hashlib.sha1(np.ascontiguousarray(el).tobytes())
     digest.update(np.ascontiguousarray(az).tobytes())
     key = (
-        digest.hexdigest(), el.shape, float(lat0), float(lon0), float(altitude_km),
-        float(site_altitude_km), epoch,
+        digest.hexdigest(),
+        el.shape,
+        float(lat0),
+        float(lon0),
+        float(altitude_km),
+        float(site_altitude_km),
+        epoch,
     )
     with _AACGM_LOCK:
         cached = _PIXEL_CACHE.get(key)
@@ -451,9 +454,7 @@ def _mlt0(t: NDArray[np.datetime64], step_minutes: float) -> NDArray[np.float64]
     return _sample_on_nodes(t_ns, _step_ns(step_minutes), _mlt_at_zero_mlon, [24.0])[0]
 
 
-def mlt_of_mlon(
-    mlon: ArrayLike, times: Any, *, step_minutes: float = 30.0
-) -> NDArray[np.float64]:
+def mlt_of_mlon(mlon: ArrayLike, times: Any, *, step_minutes: float = 30.0) -> NDArray[np.float64]:
     """Magnetic local time of magnetic longitudes at times (AACGM-v2, vectorised).
 
     Uses ``MLT = MLT_0(t) + mlon / 15`` (mod 24), with ``MLT_0`` from
@@ -506,8 +507,10 @@ def _station_mlon(
     )
     node_t = np.minimum(node_t, AACGM_VALID_END - np.timedelta64(1, "s"))
     mlons = np.array(
-        [_site_mlon(float(lat0), float(lon0), float(altitude_km), int(n)) for n in
-         node_t.astype(np.int64)]
+        [
+            _site_mlon(float(lat0), float(lon0), float(altitude_km), int(n))
+            for n in node_t.astype(np.int64)
+        ]
     )
     unwrapped = np.unwrap(mlons, period=360.0)
     values = np.interp(
@@ -838,8 +841,7 @@ def sky_grids_of(
             for var in (el_var, az_var):
                 if tuple(var.dims) != (y_dim, x_dim):
                     raise MissingDimensionError(
-                        f"expected {var.name!r} on dims ({y_dim!r}, {x_dim!r}); "
-                        f"found {var.dims}"
+                        f"expected {var.name!r} on dims ({y_dim!r}, {x_dim!r}); found {var.dims}"
                     )
             return (
                 np.asarray(el_var.values, dtype=np.float64),
@@ -1030,18 +1032,21 @@ def moon(
     return xr.Dataset(
         {
             "moon_elevation": (
-                dims, el, {"units": "degree", "long_name": "elevation of the Moon's centre"}
+                dims,
+                el,
+                {"units": "degree", "long_name": "elevation of the Moon's centre"},
             ),
             "moon_azimuth": (
-                dims, az,
+                dims,
+                az,
                 {"units": "degree", "long_name": "azimuth of the Moon (from north through east)"},
             ),
             "moon_illumination": (
-                dims, illum,
+                dims,
+                illum,
                 {"units": "1", "long_name": "illuminated fraction of the Moon's disc"},
             ),
         },
         coords={time_dim: ds[time_dim]},
         attrs={"station_code": code, "source": "astropy get_body('moon'), topocentric"},
     )
-

@@ -52,8 +52,7 @@ _PROVENANCE_KEYS = ("long_name", "units", "comment", "flag_values", "flag_meanin
 def _fraction_kernel(mask: NDArray[Any], cell_index: NDArray[Any], *, n_cells: int) -> Any:
     t = mask.shape[0]
     layout = cell_pixels(cell_index, n_cells)
-    counts = layout.sums(layout.gather(np.asarray(mask, dtype=bool).reshape(t, -1)),
-                         dtype=np.int32)
+    counts = layout.sums(layout.gather(np.asarray(mask, dtype=bool).reshape(t, -1)), dtype=np.int32)
     with np.errstate(invalid="ignore", divide="ignore"):
         return counts / layout.counts[None, :]
 
@@ -108,8 +107,15 @@ def _mask_reduce(
     if mask.dtype != np.bool_:
         raise DtypeError(f"expected {mask_var!r} of dtype bool; found {mask.dtype}")
     index, count, grid = resolve_cells(
-        ds, cells, n_cells=n_cells, min_elevation=min_elevation, altitude_km=altitude_km,
-        time_dim=time_dim, y_dim=y_dim, x_dim=x_dim, cell_dim=cell_dim,
+        ds,
+        cells,
+        n_cells=n_cells,
+        min_elevation=min_elevation,
+        altitude_km=altitude_km,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        cell_dim=cell_dim,
     )
     if mask.chunks is not None:
         mask = mask.chunk({y_dim: -1, x_dim: -1})
@@ -126,8 +132,9 @@ def _mask_reduce(
         keep_attrs=False,
     )
     out = out.drop_vars([c for c in out.coords if c != time_dim])
-    extra = cell_coords(grid, cell_dim=cell_dim, exclude_dims=(time_dim, y_dim, x_dim),
-                        cell_only=True)
+    extra = cell_coords(
+        grid, cell_dim=cell_dim, exclude_dims=(time_dim, y_dim, x_dim), cell_only=True
+    )
     return (out.assign_coords(extra) if extra else out), grid
 
 
@@ -160,12 +167,25 @@ def cell_fraction(
         named ``<mask_var>_cell_fraction``.
     """
     out, _ = _mask_reduce(
-        ds, cell_fraction_kernel, np.float32, mask_var=mask_var, cells=cells, n_cells=n_cells,
-        min_elevation=min_elevation, altitude_km=altitude_km, time_dim=time_dim, y_dim=y_dim,
-        x_dim=x_dim, cell_dim=cell_dim, kwargs={},
+        ds,
+        cell_fraction_kernel,
+        np.float32,
+        mask_var=mask_var,
+        cells=cells,
+        n_cells=n_cells,
+        min_elevation=min_elevation,
+        altitude_km=altitude_km,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        cell_dim=cell_dim,
+        kwargs={},
     )
-    out.attrs = {"long_name": f"fraction of the cell's pixels set in {mask_var}", "units": "1",
-                 **_mask_provenance(ds, mask_var)}
+    out.attrs = {
+        "long_name": f"fraction of the cell's pixels set in {mask_var}",
+        "units": "1",
+        **_mask_provenance(ds, mask_var),
+    }
     return out.rename(f"{mask_var}_cell_fraction")
 
 
@@ -223,9 +243,19 @@ def cell_detections(
     if method is None:
         method = "fcn" if mask_var == "aurora_mask" else str(mask_var)
     out, _ = _mask_reduce(
-        ds, cell_detection_kernel, np.bool_, mask_var=mask_var, cells=cells, n_cells=n_cells,
-        min_elevation=min_elevation, altitude_km=altitude_km, time_dim=time_dim, y_dim=y_dim,
-        x_dim=x_dim, cell_dim=cell_dim, kwargs={"min_fraction": float(min_fraction)},
+        ds,
+        cell_detection_kernel,
+        np.bool_,
+        mask_var=mask_var,
+        cells=cells,
+        n_cells=n_cells,
+        min_elevation=min_elevation,
+        altitude_km=altitude_km,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        cell_dim=cell_dim,
+        kwargs={"min_fraction": float(min_fraction)},
     )
     out.attrs = {
         "long_name": f"aurora detected in the cell ({method})",
@@ -243,9 +273,7 @@ def cell_detections(
 # occurrence maps
 
 
-def _as_time_array(
-    value: Any, *, name: str, n: int, time_dim: Hashable, dtype: Any = None
-) -> Any:
+def _as_time_array(value: Any, *, name: str, n: int, time_dim: Hashable, dtype: Any = None) -> Any:
     """numpy or dask 1-D data of a DataArray/array on time, checked for length."""
     if isinstance(value, xr.DataArray):
         if tuple(value.dims) != (time_dim,):
@@ -420,11 +448,19 @@ def occurrence_map(
     lazy = chunks is not None or any(isinstance(a, da.Array) for a in (mlt_data, valid))
     if lazy:
         chunks = chunks or next(a.chunks[0] for a in (mlt_data, valid) if isinstance(a, da.Array))
-        parts = [a.rechunk((chunks,)) if isinstance(a, da.Array)
-                 else da.from_array(np.asarray(a), chunks=(chunks,))
-                 for a in (mlt_data, valid, by_index)]
-        group = da.map_blocks(_group_index, *parts, mlt_bins=int(mlt_bins), dtype=np.int64,
-                              meta=np.array((), np.int64))
+        parts = [
+            a.rechunk((chunks,))
+            if isinstance(a, da.Array)
+            else da.from_array(np.asarray(a), chunks=(chunks,))
+            for a in (mlt_data, valid, by_index)
+        ]
+        group = da.map_blocks(
+            _group_index,
+            *parts,
+            mlt_bins=int(mlt_bins),
+            dtype=np.int64,
+            meta=np.array((), np.int64),
+        )
     else:
         group = _group_index(mlt_data, valid, by_index, mlt_bins=int(mlt_bins))
 
@@ -441,39 +477,64 @@ def occurrence_map(
     n_obs = n_obs.reshape(shape)
     xp = da if lazy else np
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = xp.where(n_obs > 0, n_aur / xp.where(n_obs > 0, n_obs, 1), np.nan).astype(
-            np.float32
-        )
+        rate = xp.where(n_obs > 0, n_aur / xp.where(n_obs > 0, n_obs, 1), np.nan).astype(np.float32)
 
     dims: tuple[Hashable, ...] = ("__by", "mlt", cell_dim)
     centres = 0.5 * (edges[:-1] + edges[1:])
     coords: dict[Hashable, Any] = {
-        "mlt": ("mlt", centres, {
-            "long_name": "magnetic local time (bin centre)", "units": "hours",
-            "bounds": "mlt_bounds",
-        }),
-        "mlt_bounds": (("mlt", "nv"), np.stack([edges[:-1], edges[1:]], axis=1),
-                       {"long_name": "magnetic local time bin edges"}),
+        "mlt": (
+            "mlt",
+            centres,
+            {
+                "long_name": "magnetic local time (bin centre)",
+                "units": "hours",
+                "bounds": "mlt_bounds",
+            },
+        ),
+        "mlt_bounds": (
+            ("mlt", "nv"),
+            np.stack([edges[:-1], edges[1:]], axis=1),
+            {"long_name": "magnetic local time bin edges"},
+        ),
     }
     if cell_dim in det.coords:
         coords[cell_dim] = det[cell_dim].variable
     for name, coord in det.coords.items():
-        if name != cell_dim and tuple(coord.dims) and cell_dim in coord.dims \
-                and time_dim not in coord.dims:
+        if (
+            name != cell_dim
+            and tuple(coord.dims)
+            and cell_dim in coord.dims
+            and time_dim not in coord.dims
+        ):
             coords[name] = coord.variable
     coords.update(cell_coords(cells, cell_dim=cell_dim, exclude_dims=(time_dim,)))
     out = xr.Dataset(
         {
-            "occurrence_rate": (dims, rate, {
-                "long_name": "aurora occurrence rate", "units": "1",
-                "comment": "n_aurora / n_observed; NaN where n_observed is 0",
-            }),
-            "n_aurora": (dims, n_aur, {
-                "long_name": "number of usable frames with aurora in the cell", "units": "1",
-            }),
-            "n_observed": (dims, n_obs, {
-                "long_name": "number of usable observed frames", "units": "1",
-            }),
+            "occurrence_rate": (
+                dims,
+                rate,
+                {
+                    "long_name": "aurora occurrence rate",
+                    "units": "1",
+                    "comment": "n_aurora / n_observed; NaN where n_observed is 0",
+                },
+            ),
+            "n_aurora": (
+                dims,
+                n_aur,
+                {
+                    "long_name": "number of usable frames with aurora in the cell",
+                    "units": "1",
+                },
+            ),
+            "n_observed": (
+                dims,
+                n_obs,
+                {
+                    "long_name": "number of usable observed frames",
+                    "units": "1",
+                },
+            ),
         },
         coords=coords,
     )
@@ -617,8 +678,15 @@ def occurrence_from_cube(
         raise OptionError(f"expected method one of {METHODS}; found {method!r}")
     dims: dict[str, Any] = {"time_dim": time_dim, "y_dim": y_dim, "x_dim": x_dim}
     index, _, grid = resolve_cells(
-        ds, cells, n_cells=n_cells, min_elevation=min_elevation, altitude_km=altitude_km,
-        time_dim=time_dim, y_dim=y_dim, x_dim=x_dim, cell_dim=cell_dim,
+        ds,
+        cells,
+        n_cells=n_cells,
+        min_elevation=min_elevation,
+        altitude_km=altitude_km,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        cell_dim=cell_dim,
     )
     grid_arg: xr.Dataset | xr.DataArray = grid if grid is not None else index
     observed = None
@@ -631,34 +699,67 @@ def occurrence_from_cube(
                 )
             from .segment import segment
 
-            ds = segment(ds, model, threshold=segment_threshold, batch_size=batch_size,
-                         device=device, image_var=image_var, channel_dim=channel_dim, **dims)
+            ds = segment(
+                ds,
+                model,
+                threshold=segment_threshold,
+                batch_size=batch_size,
+                device=device,
+                image_var=image_var,
+                channel_dim=channel_dim,
+                **dims,
+            )
         detections: xr.DataArray = cell_detections(
-            ds, min_fraction=min_fraction, mask_var=mask_var, cells=grid_arg,
-            cell_dim=cell_dim, **dims,
+            ds,
+            min_fraction=min_fraction,
+            mask_var=mask_var,
+            cells=grid_arg,
+            cell_dim=cell_dim,
+            **dims,
         )
     else:
         from .difference import difference_detect
 
         found = difference_detect(
-            ds, lag=lag, channels=channels, threshold=difference_threshold,
-            statistic=statistic, tolerance=tolerance, cells=grid_arg, image_var=image_var,
-            channel_dim=channel_dim, cell_dim=cell_dim, **dims,
+            ds,
+            lag=lag,
+            channels=channels,
+            threshold=difference_threshold,
+            statistic=statistic,
+            tolerance=tolerance,
+            cells=grid_arg,
+            image_var=image_var,
+            channel_dim=channel_dim,
+            cell_dim=cell_dim,
+            **dims,
         )
         detections, observed = found["difference_detection"], found["difference_observed"]
     flags = _resolve_usable(
-        ds, usable, max_sun_elevation=max_sun_elevation, blank_level=blank_level,
-        max_saturated_fraction=max_saturated_fraction, max_moon_elevation=max_moon_elevation,
-        max_cloud_fraction=max_cloud_fraction, image_var=image_var, channel_dim=channel_dim,
+        ds,
+        usable,
+        max_sun_elevation=max_sun_elevation,
+        blank_level=blank_level,
+        max_saturated_fraction=max_saturated_fraction,
+        max_moon_elevation=max_moon_elevation,
+        max_cloud_fraction=max_cloud_fraction,
+        image_var=image_var,
+        channel_dim=channel_dim,
         **dims,
     )
     mlt = frame_mlt(ds, altitude_km=altitude_km, time_dim=time_dim)
     station = {k: v for k, v in ds.attrs.items() if str(k).startswith("station_")}
     return occurrence_map(
-        detections, mlt=mlt, usable=flags, observed=observed, mlt_bins=mlt_bins, by=by,
-        method=method, cells=grid,
+        detections,
+        mlt=mlt,
+        usable=flags,
+        observed=observed,
+        mlt_bins=mlt_bins,
+        by=by,
+        method=method,
+        cells=grid,
         attrs={**station, "altitude_km": float(altitude_km), **dict(attrs or {})},
-        time_dim=time_dim, cell_dim=cell_dim,
+        time_dim=time_dim,
+        cell_dim=cell_dim,
     )
 
 

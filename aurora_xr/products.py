@@ -111,7 +111,10 @@ def to_netcdf(
 
     prepared = prepare_product(product)
     return write_product(
-        prepared, path, complevel=complevel, engine=engine,
+        prepared,
+        path,
+        complevel=complevel,
+        engine=engine,
         history="product written with aurora_xr.products.to_netcdf",
     )
 

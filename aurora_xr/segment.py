@@ -183,8 +183,10 @@ def resolve_predictor(
         return _predictor_from_model(model, batch_size=batch_size, device=device)
     if callable(model):
         own = getattr(model, "device", None)
-        if device is not None and str(device) != str(own) and not (
-            own is None and str(device) in ("cpu", "auto")
+        if (
+            device is not None
+            and str(device) != str(own)
+            and not (own is None and str(device) in ("cpu", "auto"))
         ):
             raise OptionError(
                 f"cannot move a ready-made predictor to device {device!r}; it runs on "
@@ -299,8 +301,13 @@ def segment(
     >>> seg.aurora_mask.mean().compute()  # doctest: +SKIP
     """
     validate_cube(
-        ds, image_var=image_var, time_dim=time_dim, y_dim=y_dim, x_dim=x_dim,
-        channel_dim=channel_dim, check_calibration=False,
+        ds,
+        image_var=image_var,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        channel_dim=channel_dim,
+        check_calibration=False,
     )
     if batch_size is not None and int(batch_size) < 1:
         raise OptionError(f"expected batch_size >= 1; found {batch_size}")

@@ -126,8 +126,13 @@ def segment_to_store(
         ``overwrite`` is False.
     """
     validate_cube(
-        ds, image_var=image_var, time_dim=time_dim, y_dim=y_dim, x_dim=x_dim,
-        channel_dim=channel_dim, check_calibration=False,
+        ds,
+        image_var=image_var,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        channel_dim=channel_dim,
+        check_calibration=False,
     )
     if region_frames is None:
         region_frames = _default_region(ds, time_dim)
@@ -167,7 +172,8 @@ def segment_to_store(
     regions: dict[str, Any] = manifest["regions"]
     starts = range(0, n, region_frames)
     todo = [
-        s for s in starts
+        s
+        for s in starts
         if str(s // region_frames) not in regions
         or not (folder / regions[str(s // region_frames)]["file"]).exists()
     ]
@@ -183,23 +189,39 @@ def segment_to_store(
         index = start // region_frames
         part = ds.isel({time_dim: slice(start, stop)})
         seg = segment(
-            part, predictor, threshold=info["threshold"], batch_size=batch_size,
-            image_var=image_var, time_dim=time_dim, y_dim=y_dim, x_dim=x_dim,
+            part,
+            predictor,
+            threshold=info["threshold"],
+            batch_size=batch_size,
+            image_var=image_var,
+            time_dim=time_dim,
+            y_dim=y_dim,
+            x_dim=x_dim,
             channel_dim=channel_dim,
         )
         keep = [PROBABILITY_VAR, MASK_VAR]
-        result = seg[keep].drop_vars(
-            [c for c in seg[keep].coords if c != time_dim]
-        ).compute()
-        result.attrs = {"title": "aurora segmentation region", "region_index": index,
-                        "region_start": start, "region_stop": stop, **info}
+        result = seg[keep].drop_vars([c for c in seg[keep].coords if c != time_dim]).compute()
+        result.attrs = {
+            "title": "aurora segmentation region",
+            "region_index": index,
+            "region_start": start,
+            "region_stop": stop,
+            **info,
+        }
         name = f"region_{index:06d}.nc"
-        write_netcdf(result, folder / name, time_dim=time_dim,
-                     history="segmentation region written with aurora_xr.segment_to_store")
+        write_netcdf(
+            result,
+            folder / name,
+            time_dim=time_dim,
+            history="segmentation region written with aurora_xr.segment_to_store",
+        )
         times = ds[time_dim].values[[start, stop - 1]]
         regions[str(index)] = {
-            "file": name, "start": start, "stop": stop,
-            "time_start": str(times[0]), "time_end": str(times[1]),
+            "file": name,
+            "start": start,
+            "stop": stop,
+            "time_start": str(times[0]),
+            "time_end": str(times[1]),
         }
         _write_json(folder / MANIFEST, manifest)
     store = open_segmentation_store(folder, time_dim=time_dim)
@@ -234,8 +256,14 @@ def open_segmentation_store(
     for i in expected:
         part = xr.open_dataset(folder / manifest["regions"][str(i)]["file"], chunks={})
         parts.append(part.chunk({time_dim: -1}))
-    out = xr.concat(parts, dim=time_dim, data_vars="all", coords="minimal",
-                    compat="override", combine_attrs="drop_conflicts")
+    out = xr.concat(
+        parts,
+        dim=time_dim,
+        data_vars="all",
+        coords="minimal",
+        compat="override",
+        combine_attrs="drop_conflicts",
+    )
     for name in out.data_vars:
         out[name].encoding = {}
     return out

@@ -67,8 +67,13 @@ _JBS = Station(
     # Reference calibration: an equidistant fisheye whose horizon circle fills
     # 94 % of a square frame, geographic north at the top of the image.
     camera=Calibration(
-        width=512, height=512, zenith_x=255.5, zenith_y=255.5, lens_radius=240.0,
-        rotation_deg=0.0, projection="equidistant",
+        width=512,
+        height=512,
+        zenith_x=255.5,
+        zenith_y=255.5,
+        lens_radius=240.0,
+        rotation_deg=0.0,
+        projection="equidistant",
     ),
 )
 

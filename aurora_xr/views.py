@@ -121,15 +121,14 @@ def to_magnetic_view(
             raise MissingDimensionError(
                 f"expected {da.name!r} on dims ({y_dim!r}, {x_dim!r}); found {tuple(da.dims)}"
             )
-        spatial_coords = [
-            name for name, c in da.coords.items() if {y_dim, x_dim} & set(c.dims)
-        ]
+        spatial_coords = [name for name, c in da.coords.items() if {y_dim, x_dim} & set(c.dims)]
         return _resample(da.drop_vars(spatial_coords), index, y_dim, x_dim, side)
 
     sky_coords = {
         "elevation": ((y_dim, x_dim), el, {"units": "degree", "long_name": "elevation"}),
         "azimuth": (
-            (y_dim, x_dim), az,
+            (y_dim, x_dim),
+            az,
             {"units": "degree", "long_name": "geographic azimuth from north through east"},
         ),
     }
@@ -139,12 +138,12 @@ def to_magnetic_view(
         return out_da
 
     on_image = [
-        name for name, var in obj.variables.items()
+        name
+        for name, var in obj.variables.items()
         if {y_dim, x_dim} <= set(var.dims) and name not in ("elevation", "azimuth")
     ]
     on_one_axis = [  # a row or column profile has no place in the turned view
-        name for name, var in obj.variables.items()
-        if len({y_dim, x_dim} & set(var.dims)) == 1
+        name for name, var in obj.variables.items() if len({y_dim, x_dim} & set(var.dims)) == 1
     ]
     base = obj.drop_vars([*on_image, *on_one_axis, "elevation", "azimuth"], errors="ignore")
     data_vars = {name: convert(obj[name]) for name in on_image if name in obj.data_vars}

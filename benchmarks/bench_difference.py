@@ -90,8 +90,9 @@ def main() -> None:
             with dask.config.set(scheduler="threads"):
                 return np.asarray(out.difference_statistic.values)
 
-        def loop(cube: xr.Dataset = cube, index: np.ndarray = index,
-                 times: np.ndarray = times) -> np.ndarray:
+        def loop(
+            cube: xr.Dataset = cube, index: np.ndarray = index, times: np.ndarray = times
+        ) -> np.ndarray:
             return baseline(cube.image.values, index, "2min", times)
 
         t_eager, s_eager = timed(eager)
@@ -102,9 +103,11 @@ def main() -> None:
         print(f"  {size}x{size}, {n} frames:")
         print(f"    difference_detect, in memory   : {n / t_eager:8.1f} frames/s")
         print(f"    difference_detect, dask chunks : {n / t_chunk:8.1f} frames/s")
-        print(f"    plain numpy loop (baseline)    : {n / t_base:8.1f} frames/s"
-              f"   -> speed-up {t_base / t_eager:5.1f}x (in memory), "
-              f"{t_base / t_chunk:5.1f}x (dask)")
+        print(
+            f"    plain numpy loop (baseline)    : {n / t_base:8.1f} frames/s"
+            f"   -> speed-up {t_base / t_eager:5.1f}x (in memory), "
+            f"{t_base / t_chunk:5.1f}x (dask)"
+        )
 
 
 if __name__ == "__main__":

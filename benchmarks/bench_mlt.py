@@ -51,8 +51,10 @@ def main() -> None:
     t0 = time.perf_counter()
     aacgmv2.convert_mlt(np.full(N_SAMPLE, mlon), np.array(sample, dtype=object))
     t_vec = (time.perf_counter() - t0) * N_FRAMES / N_SAMPLE
-    print(f"  aacgmv2.convert_mlt, one array call   : {t_vec:8.2f} s (extrapolated)"
-          f"  -> ratio {t_vec / t_fast:6.1f}x")
+    print(
+        f"  aacgmv2.convert_mlt, one array call   : {t_vec:8.2f} s (extrapolated)"
+        f"  -> ratio {t_vec / t_fast:6.1f}x"
+    )
 
     t0 = time.perf_counter()
     direct = np.empty(N_SAMPLE)
@@ -60,8 +62,10 @@ def main() -> None:
         m = aacgmv2.convert_latlon_arr([lat0], [lon0], 110.0, when, method_code="G2A")[1][0]
         direct[i] = aacgmv2.convert_mlt(m, when)[0]
     t_loop = (time.perf_counter() - t0) * N_FRAMES / N_SAMPLE
-    print(f"  aacgmv2 per frame (latlon + mlt)      : {t_loop:8.2f} s (extrapolated)"
-          f"  -> ratio {t_loop / t_fast:6.1f}x")
+    print(
+        f"  aacgmv2 per frame (latlon + mlt)      : {t_loop:8.2f} s (extrapolated)"
+        f"  -> ratio {t_loop / t_fast:6.1f}x"
+    )
     err = np.abs((fast[pick] - direct + 12.0) % 24.0 - 12.0)
     print(f"  largest |fast - direct| on the sample : {err.max():.5f} h")
 
@@ -74,8 +78,10 @@ def main() -> None:
     geomag.pixel_magnetic_coords(el, az, lat0, lon0, altitude_km=110.0, when=2020)
     t_cached = time.perf_counter() - t0
     n_sky = int(np.isfinite(el).sum())
-    print(f"pixel_magnetic_coords 512x512 ({n_sky:,} sky pixels): {t_pix:.2f} s, "
-          f"cached {t_cached * 1000:.1f} ms")
+    print(
+        f"pixel_magnetic_coords 512x512 ({n_sky:,} sky pixels): {t_pix:.2f} s, "
+        f"cached {t_cached * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -37,17 +37,19 @@ def detections_benchmark() -> None:
     from aurora_xr.occurrence import occurrence_map
 
     rng = np.random.default_rng(0)
-    times = np.datetime64("2018-01-01T00:00", "ns") + np.arange(N_FRAMES) * np.timedelta64(
-        60, "s")
+    times = np.datetime64("2018-01-01T00:00", "ns") + np.arange(N_FRAMES) * np.timedelta64(60, "s")
     t0 = time.perf_counter()
     mlt = station_mlt(times, -74.62, 164.22)
     t_mlt = time.perf_counter() - t0
     det = rng.random((N_FRAMES, N_CELLS), dtype=np.float32) < 0.05
     usable = rng.random(N_FRAMES) < 0.7
-    det_da = xr.DataArray(det, dims=("time", "cell"), coords={"time": times},
-                          attrs={"method": "fcn"})
-    print(f"occurrence map from {N_FRAMES:,} x {N_CELLS} detections "
-          f"({det.nbytes / 1e6:.0f} MB of bool), 24 MLT bins")
+    det_da = xr.DataArray(
+        det, dims=("time", "cell"), coords={"time": times}, attrs={"method": "fcn"}
+    )
+    print(
+        f"occurrence map from {N_FRAMES:,} x {N_CELLS} detections "
+        f"({det.nbytes / 1e6:.0f} MB of bool), 24 MLT bins"
+    )
     print(f"  station MLT of all frames (geomag.station_mlt): {t_mlt:6.2f} s")
 
     t0 = time.perf_counter()
@@ -74,8 +76,10 @@ def detections_benchmark() -> None:
     np.add.at(naive, (group[rows][:, None], np.arange(N_CELLS)[None, :]), det[rows])
     t_naive = time.perf_counter() - t0
     np.testing.assert_array_equal(naive, occ.n_aurora.values)
-    print(f"  naive np.add.at baseline                 : {t_naive:6.2f} s"
-          f"   -> ratio {t_naive / t_mem:5.1f}x (counts equal)")
+    print(
+        f"  naive np.add.at baseline                 : {t_naive:6.2f} s"
+        f"   -> ratio {t_naive / t_mem:5.1f}x (counts equal)"
+    )
 
 
 CHILD = r"""
@@ -127,16 +131,18 @@ print(json.dumps({"n": n, "before_mb": before, "peak_mb": peak,
 
 
 def memory_benchmark() -> None:
-    print("peak memory of the whole lazy pipeline (both methods, 128x128 frames, "
-          "64-frame chunks)")
+    print("peak memory of the whole lazy pipeline (both methods, 128x128 frames, 64-frame chunks)")
     for factor in (1, 8):
         n = SHORT * factor
-        run = subprocess.run([sys.executable, "-c", CHILD, str(n)], capture_output=True,
-                             text=True, check=True)
+        run = subprocess.run(
+            [sys.executable, "-c", CHILD, str(n)], capture_output=True, text=True, check=True
+        )
         res = json.loads(run.stdout.strip().splitlines()[-1])
-        print(f"  {factor}x: {n:6,} frames ({res['image_mb']:6.0f} MB of frames): "
-              f"peak RSS {res['peak_mb']:6.0f} MB (after imports and grid "
-              f"{res['before_mb']:5.0f} MB), {res['seconds']:5.1f} s")
+        print(
+            f"  {factor}x: {n:6,} frames ({res['image_mb']:6.0f} MB of frames): "
+            f"peak RSS {res['peak_mb']:6.0f} MB (after imports and grid "
+            f"{res['before_mb']:5.0f} MB), {res['seconds']:5.1f} s"
+        )
 
 
 def main() -> None:

@@ -71,8 +71,13 @@ def bench(
     dev = resolve_device(device)
     torch.manual_seed(0)
     model = build_model(arch).eval()
-    cal = Calibration(width=size, height=size, zenith_x=(size - 1) / 2,
-                      zenith_y=(size - 1) / 2, lens_radius=size * 0.47)
+    cal = Calibration(
+        width=size,
+        height=size,
+        zenith_x=(size - 1) / 2,
+        zenith_y=(size - 1) / 2,
+        lens_radius=size * 0.47,
+    )
     meta = CheckpointMetadata(architecture=arch, preprocessing=Preprocessing())
     path = save_checkpoint(model, workdir / f"{arch}.safetensors", meta)
     frames = np.random.default_rng(0).integers(0, 256, (n_frames, size, size, 3), dtype=np.uint8)
@@ -80,8 +85,9 @@ def bench(
     inputs = torch.from_numpy(preprocess_frames(frames, meta.preprocessing)).to(dev)
     rows = []
     for bs in batch_sizes:
-        pred = Predictor(path, device=str(dev), precision=precision, batch_size=bs,
-                         calibration=cal).load()
+        pred = Predictor(
+            path, device=str(dev), precision=precision, batch_size=bs, calibration=cal
+        ).load()
         pred(frames[:bs])  # warm-up
 
         def baseline(bs: int = bs) -> None:
@@ -99,22 +105,31 @@ def bench(
         for _ in range(repeats):  # interleaved, so that load changes hit both alike
             t_base = min(t_base, _time(baseline, 1))
             t_pred = min(t_pred, _time(through_predictor, 1))
-        rows.append({
-            "arch": arch, "size": size, "batch_size": bs, "frames": n_frames,
-            "device": str(dev), "precision": precision, "threads": torch.get_num_threads(),
-            "predictor_fps": n_frames / t_pred, "baseline_fps": n_frames / t_base,
-            "ratio": t_base / t_pred,
-        })
-        print(f"{arch:28s} bs={bs:<2d} predictor {n_frames / t_pred:7.2f} frames/s   "
-              f"forward {n_frames / t_base:7.2f} frames/s   ratio {t_base / t_pred:5.2f}",
-              flush=True)
+        rows.append(
+            {
+                "arch": arch,
+                "size": size,
+                "batch_size": bs,
+                "frames": n_frames,
+                "device": str(dev),
+                "precision": precision,
+                "threads": torch.get_num_threads(),
+                "predictor_fps": n_frames / t_pred,
+                "baseline_fps": n_frames / t_base,
+                "ratio": t_base / t_pred,
+            }
+        )
+        print(
+            f"{arch:28s} bs={bs:<2d} predictor {n_frames / t_pred:7.2f} frames/s   "
+            f"forward {n_frames / t_base:7.2f} frames/s   ratio {t_base / t_pred:5.2f}",
+            flush=True,
+        )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--archs", nargs="+",
-                        default=["fcn_resnet50", "lraspp_mobilenet_v3_large"])
+    parser.add_argument("--archs", nargs="+", default=["fcn_resnet50", "lraspp_mobilenet_v3_large"])
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 8])
@@ -129,9 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for arch in args.archs:
-            rows += bench(arch, size=args.size, n_frames=args.frames,
-                          batch_sizes=args.batch_sizes, repeats=args.repeats,
-                          device=args.device, precision=args.precision, workdir=Path(tmp))
+            rows += bench(
+                arch,
+                size=args.size,
+                n_frames=args.frames,
+                batch_sizes=args.batch_sizes,
+                repeats=args.repeats,
+                device=args.device,
+                precision=args.precision,
+                workdir=Path(tmp),
+            )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0

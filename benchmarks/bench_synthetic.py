@@ -69,7 +69,10 @@ def bench(size: int, n_frames: int, repeat: int) -> dict[str, tuple[float, float
     runs = {
         "synthetic": lambda: synthetic_cube(**kw),  # type: ignore[arg-type]
         "static-only": lambda: synthetic_cube(
-            **kw, clouds=0.0, moon=False, activity=0.0  # type: ignore[arg-type]
+            **kw,
+            clouds=0.0,
+            moon=False,
+            activity=0.0,  # type: ignore[arg-type]
         ),
         "noise-only": noise_only,
     }

@@ -58,19 +58,42 @@ def _kind_pixels(
 def synthetic_tiles(tile: int, seed: int) -> list[tuple[str, np.ndarray]]:
     """The synthetic frames of the sheet with their captions."""
     conditions: list[tuple[str, dict[str, Any], Callable[[xr.Dataset], np.ndarray] | None]] = [
-        ("clear, no aurora", dict(start="2020-06-21T14:00", moon=False, clouds=0.0,
-                                  activity=0.0), None),
-        ("dynamic aurora", dict(start="2020-06-21T07:00", duration="4h", moon=False,
-                                clouds=0.0), _kind_pixels(1, min_green=70)),
-        ("stationary arc, N horizon", dict(start="2020-06-21T02:00", duration="6h",
-                                           moon=False, clouds=0.0, stationary_fraction=0.9),
-         _kind_pixels(2, other=1)),
-        ("moonlit, aurora", dict(start="2020-07-05T00:00", duration="24h", moon="auto",
-                                 clouds=0.05, activity=1.5), _kind_pixels(1)),
-        ("clouds", dict(start="2020-06-23T03:00", duration="8h", moon=False, clouds=0.55),
-         lambda ds: ds.aurora_truth.values.sum((1, 2)) * (ds.cloud_fraction.values > 0.4)),
-        ("twilight (sun -8 deg)", dict(start="2020-06-21T01:00", moon=False, clouds=0.1,
-                                       activity=0.0), None),
+        (
+            "clear, no aurora",
+            dict(start="2020-06-21T14:00", moon=False, clouds=0.0, activity=0.0),
+            None,
+        ),
+        (
+            "dynamic aurora",
+            dict(start="2020-06-21T07:00", duration="4h", moon=False, clouds=0.0),
+            _kind_pixels(1, min_green=70),
+        ),
+        (
+            "stationary arc, N horizon",
+            dict(
+                start="2020-06-21T02:00",
+                duration="6h",
+                moon=False,
+                clouds=0.0,
+                stationary_fraction=0.9,
+            ),
+            _kind_pixels(2, other=1),
+        ),
+        (
+            "moonlit, aurora",
+            dict(start="2020-07-05T00:00", duration="24h", moon="auto", clouds=0.05, activity=1.5),
+            _kind_pixels(1),
+        ),
+        (
+            "clouds",
+            dict(start="2020-06-23T03:00", duration="8h", moon=False, clouds=0.55),
+            lambda ds: ds.aurora_truth.values.sum((1, 2)) * (ds.cloud_fraction.values > 0.4),
+        ),
+        (
+            "twilight (sun -8 deg)",
+            dict(start="2020-06-21T01:00", moon=False, clouds=0.1, activity=0.0),
+            None,
+        ),
     ]
     tiles = []
     for caption, kw, score in conditions:

@@ -95,11 +95,19 @@ def make_nights(
             stationary_fraction=0.5,
             activity=activity,
         ).load()
-        log(f"  night seed={seed} {day} {count} frames every {cadence_min} min "
-            f"({time.perf_counter() - t0:.0f} s)")
+        log(
+            f"  night seed={seed} {day} {count} frames every {cadence_min} min "
+            f"({time.perf_counter() - t0:.0f} s)"
+        )
         nights.append(ds)
-    cube = xr.concat(nights, dim="time", data_vars="minimal", coords="minimal",
-                     compat="override", combine_attrs="override")
+    cube = xr.concat(
+        nights,
+        dim="time",
+        data_vars="minimal",
+        coords="minimal",
+        compat="override",
+        combine_attrs="override",
+    )
     return cube
 
 
@@ -130,9 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nights", type=int, default=6)
     parser.add_argument("--test-frames", type=int, default=300)
     parser.add_argument("--test-nights", type=int, default=2)
-    parser.add_argument("--activity", type=float, default=2.0,
-                        help="aurora occurrence multiplier of the training nights "
-                        "(the test nights keep the natural 1.0)")
+    parser.add_argument(
+        "--activity",
+        type=float,
+        default=2.0,
+        help="aurora occurrence multiplier of the training nights "
+        "(the test nights keep the natural 1.0)",
+    )
     parser.add_argument("--frame-size", type=int, default=256)
     parser.add_argument("--image-size", type=int, default=512)
     parser.add_argument("--epochs", type=int, default=20)
@@ -147,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-resume", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--tiny", action="store_true",
-                        help="smoke test: 16 frames, 1 epoch, 64 px, 8 test frames")
+    parser.add_argument(
+        "--tiny", action="store_true", help="smoke test: 16 frames, 1 epoch, 64 px, 8 test frames"
+    )
     args = parser.parse_args(argv)
     if args.tiny:
         args.train_frames, args.nights, args.test_frames, args.test_nights = 16, 2, 8, 1
@@ -163,11 +176,22 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"training data: {args.train_frames} frames from {args.nights} nights")
     t0 = time.perf_counter()
-    train_cube = make_nights(n_frames=args.train_frames, n_nights=args.nights, first_seed=0,
-                             size=args.frame_size, month_offset=0, activity=args.activity)
+    train_cube = make_nights(
+        n_frames=args.train_frames,
+        n_nights=args.nights,
+        first_seed=0,
+        size=args.frame_size,
+        month_offset=0,
+        activity=args.activity,
+    )
     print(f"test data: {args.test_frames} frames from {args.test_nights} nights (other seeds)")
-    test_cube = make_nights(n_frames=args.test_frames, n_nights=args.test_nights,
-                            first_seed=1000, size=args.frame_size, month_offset=1)
+    test_cube = make_nights(
+        n_frames=args.test_frames,
+        n_nights=args.test_nights,
+        first_seed=1000,
+        size=args.frame_size,
+        month_offset=1,
+    )
     timings["generate_s"] = time.perf_counter() - t0
     print("train:", describe(train_cube))
     print("test: ", describe(test_cube))
@@ -192,14 +216,20 @@ def main(argv: list[str] | None = None) -> int:
         max_steps=args.max_steps,
     )
     timings["train_s"] = time.perf_counter() - t0
-    print(f"training stopped ({result.stopped}) after {result.steps} steps; best epoch "
-          f"{result.best_epoch}, validation IoU {result.best_val_iou}")
+    print(
+        f"training stopped ({result.stopped}) after {result.steps} steps; best epoch "
+        f"{result.best_epoch}, validation IoU {result.best_val_iou}"
+    )
 
     t0 = time.perf_counter()
     cells = cell_grid(test_cube)["cell_index"].values
     evaluation = model.evaluate(
-        result.best_checkpoint, test_cube, split="all", cell_index=cells,
-        out_json=out / "test_evaluation.json", device=args.device,
+        result.best_checkpoint,
+        test_cube,
+        split="all",
+        cell_index=cells,
+        out_json=out / "test_evaluation.json",
+        device=args.device,
         progress=not args.no_progress,
     )
     timings["evaluate_s"] = time.perf_counter() - t0
@@ -221,12 +251,21 @@ def main(argv: list[str] | None = None) -> int:
         "best_checkpoint": str(result.best_checkpoint),
     }
     (out / "quality.json").write_text(json.dumps(summary, indent=1))
-    print(json.dumps({"pixel": {k: round(v, 4) for k, v in pixel.items() if isinstance(v, float)},
-                      "cells": {k: round(v, 4) for k, v in cell.items() if isinstance(v, float)},
-                      "timings_s": {k: round(v, 1) for k, v in timings.items()}}, indent=1))
+    print(
+        json.dumps(
+            {
+                "pixel": {k: round(v, 4) for k, v in pixel.items() if isinstance(v, float)},
+                "cells": {k: round(v, 4) for k, v in cell.items() if isinstance(v, float)},
+                "timings_s": {k: round(v, 1) for k, v in timings.items()},
+            },
+            indent=1,
+        )
+    )
     verdict = "PASSED" if passed else "NOT MET"
-    print(f"quality bar (pixel IoU >= {BAR['pixel_iou']}, cell F1 >= {BAR['cell_f1']}): "
-          f"{verdict}  [pixel IoU {measured['pixel_iou']:.3f}, cell F1 {measured['cell_f1']:.3f}]")
+    print(
+        f"quality bar (pixel IoU >= {BAR['pixel_iou']}, cell F1 >= {BAR['cell_f1']}): "
+        f"{verdict}  [pixel IoU {measured['pixel_iou']:.3f}, cell F1 {measured['cell_f1']:.3f}]"
+    )
     return 0
 
 

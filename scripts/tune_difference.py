@@ -46,24 +46,37 @@ STARTS = ("T00:00", "T08:00", "T16:00")
 STEPS = np.arange(0.5, 20.01, 0.25)
 
 
-def sky_statistics(seed: int, *, day: str, hours: float, size: int, lag: str,
-                   min_fraction: float) -> dict[str, np.ndarray]:
+def sky_statistics(
+    seed: int, *, day: str, hours: float, size: int, lag: str, min_fraction: float
+) -> dict[str, np.ndarray]:
     """Statistics, truth and weights of one seed (all runs stacked along time)."""
     parts: list[dict[str, np.ndarray]] = []
     for start in STARTS:
-        cube = synthetic_cube(start=day + start, n_frames=int(hours * 60), size=size,
-                              seed=seed, chunks=60)
+        cube = synthetic_cube(
+            start=day + start, n_frames=int(hours * 60), size=size, seed=seed, chunks=60
+        )
         grid = cell_grid(cube)
         index = grid["cell_index"]
-        truth = cell_detections(cube, mask_var="aurora_truth", method="truth",
-                                min_fraction=min_fraction, cells=grid)
-        kind = _truth_kind(cube, index, grid.sizes["cell"], truth_var="aurora_truth",
-                           kind_var="aurora_kind", time_dim="time", y_dim="y", x_dim="x",
-                           cell_dim="cell")
+        truth = cell_detections(
+            cube, mask_var="aurora_truth", method="truth", min_fraction=min_fraction, cells=grid
+        )
+        kind = _truth_kind(
+            cube,
+            index,
+            grid.sizes["cell"],
+            truth_var="aurora_truth",
+            kind_var="aurora_kind",
+            time_dim="time",
+            y_dim="y",
+            x_dim="x",
+            cell_dim="cell",
+        )
         stats = {s: difference_detect(cube, lag=lag, statistic=s, cells=grid) for s in STATISTICS}
         usable = usable_frames(cube)["usable"]
         lazy: dict[str, xr.DataArray] = {
-            "truth": truth, "kind": kind, "usable": usable,
+            "truth": truth,
+            "kind": kind,
+            "usable": usable,
             "observed": stats["mean_abs"]["difference_observed"],
         }
         lazy.update({s: out["difference_statistic"] for s, out in stats.items()})
@@ -73,8 +86,9 @@ def sky_statistics(seed: int, *, day: str, hours: float, size: int, lag: str,
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def scores(det: np.ndarray, truth: np.ndarray, dynamic: np.ndarray, keep: np.ndarray
-           ) -> dict[str, Any]:
+def scores(
+    det: np.ndarray, truth: np.ndarray, dynamic: np.ndarray, keep: np.ndarray
+) -> dict[str, Any]:
     """Cell-level scores on dynamic truth (stationary truth cells left out)."""
     tp = np.count_nonzero(det & dynamic & keep)
     fp = np.count_nonzero(det & ~truth & keep)
@@ -91,8 +105,13 @@ def prepared(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     dynamic = truth & (data["kind"] == 1)
     stationary = truth & (data["kind"] == 2)
     keep = frames[:, None] & ~stationary
-    return {"truth": truth, "dynamic": dynamic, "stationary": stationary, "keep": keep,
-            "frames": frames}
+    return {
+        "truth": truth,
+        "dynamic": dynamic,
+        "stationary": stationary,
+        "keep": keep,
+        "frames": frames,
+    }
 
 
 def sweep(stat: np.ndarray, p: dict[str, np.ndarray]) -> tuple[float, float, float]:
@@ -136,17 +155,24 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     t0 = time.perf_counter()
-    opts: dict[str, Any] = {"day": args.day, "hours": args.hours, "size": args.size,
-                            "lag": args.lag, "min_fraction": args.min_fraction}
+    opts: dict[str, Any] = {
+        "day": args.day,
+        "hours": args.hours,
+        "size": args.size,
+        "lag": args.lag,
+        "min_fraction": args.min_fraction,
+    }
     tune = [sky_statistics(s, **opts) for s in args.tune_seeds]
     data = {k: np.concatenate([t[k] for t in tune]) for k in tune[0]}
     test = sky_statistics(args.test_seed, **opts)
     p, q = prepared(data), prepared(test)
-    print(f"synthetic sky {args.size}x{args.size}, lag {args.lag}, min_fraction "
-          f"{args.min_fraction}; tuning seeds {args.tune_seeds} ({p['frames'].sum()} frames "
-          f"compared, {p['dynamic'][p['frames']].sum()} dynamic and "
-          f"{p['stationary'][p['frames']].sum()} stationary truth cells), held-out seed "
-          f"{args.test_seed}")
+    print(
+        f"synthetic sky {args.size}x{args.size}, lag {args.lag}, min_fraction "
+        f"{args.min_fraction}; tuning seeds {args.tune_seeds} ({p['frames'].sum()} frames "
+        f"compared, {p['dynamic'][p['frames']].sum()} dynamic and "
+        f"{p['stationary'][p['frames']].sum()} stationary truth cells), held-out seed "
+        f"{args.test_seed}"
+    )
     result: dict[str, Any] = {}
     for statistic in STATISTICS:
         f1, tr, tg = sweep(data[statistic], p)
@@ -156,11 +182,18 @@ def main() -> None:
         frames = q["frames"][:, None]
         n_stationary = int(np.count_nonzero(q["stationary"] & frames))
         rec_stat = int(np.count_nonzero(det & q["stationary"] & frames)) / max(1, n_stationary)
-        result[statistic] = {"R": tr, "G": tg, "tuning_f1": f1, "test": held,
-                             "test_recall_stationary": rec_stat}
-        print(f"  {statistic:8s}: R > {tr:5.2f}, G > {tg:5.2f}  tuning F1 {f1:.3f}  |  held-out "
-              f"precision {held['precision']:.3f} recall {held['recall']:.3f} F1 "
-              f"{held['f1']:.3f}; recall on stationary truth {rec_stat:.3f}")
+        result[statistic] = {
+            "R": tr,
+            "G": tg,
+            "tuning_f1": f1,
+            "test": held,
+            "test_recall_stationary": rec_stat,
+        }
+        print(
+            f"  {statistic:8s}: R > {tr:5.2f}, G > {tg:5.2f}  tuning F1 {f1:.3f}  |  held-out "
+            f"precision {held['precision']:.3f} recall {held['recall']:.3f} F1 "
+            f"{held['f1']:.3f}; recall on stationary truth {rec_stat:.3f}"
+        )
     print(f"done in {time.perf_counter() - t0:.0f} s")
     if args.json:
         with open(args.json, "w") as fh:

@@ -32,10 +32,16 @@ def cell_grid_of(index: xr.DataArray) -> xr.Dataset:
     return xr.Dataset(
         {
             "cell_index": index,
-            "cell_mlat": ("cell", np.linspace(-85.0, -75.0, n, dtype=np.float32),
-                          {"units": "degree", "long_name": "cell magnetic latitude"}),
-            "cell_mlon": ("cell", np.linspace(-60.0, -50.0, n, dtype=np.float32),
-                          {"units": "degree", "long_name": "cell magnetic longitude"}),
+            "cell_mlat": (
+                "cell",
+                np.linspace(-85.0, -75.0, n, dtype=np.float32),
+                {"units": "degree", "long_name": "cell magnetic latitude"},
+            ),
+            "cell_mlon": (
+                "cell",
+                np.linspace(-60.0, -50.0, n, dtype=np.float32),
+                {"units": "degree", "long_name": "cell magnetic longitude"},
+            ),
         },
         coords={"cell": cell},
     )
@@ -59,15 +65,20 @@ def make_cube(
         times = pd.date_range(start, periods=n_frames, freq=step)
     times = pd.DatetimeIndex(times).values.astype("datetime64[ns]")
     n_frames = times.size
-    image = rng.integers(background - noise, background + noise + 1,
-                         size=(n_frames, size, size, 3)).astype(np.uint8)
+    image = rng.integers(
+        background - noise, background + noise + 1, size=(n_frames, size, size, 3)
+    ).astype(np.uint8)
     station = get_station("JBS")
     cal = station.calibration(size, size)
     ds = xr.Dataset(
         {"image": (("time", "y", "x", "channel"), image)},
         coords={"time": times, "channel": ["R", "G", "B"]},
-        attrs={**station.to_attrs(), **cal.to_attrs(), "Conventions": "CF-1.8",
-               "title": "hand-made test cube"},
+        attrs={
+            **station.to_attrs(),
+            **cal.to_attrs(),
+            "Conventions": "CF-1.8",
+            "title": "hand-made test cube",
+        },
     )
     if chunks:
         ds = ds.chunk({"time": chunks})

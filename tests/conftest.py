@@ -22,9 +22,7 @@ class CountingScheduler:
     def __call__(self, dsk, keys, **kwargs):  # type: ignore[no-untyped-def]
         self.total_computes += 1
         if self.total_computes > self.max_computes:
-            raise RuntimeError(
-                f"Too many computes: {self.total_computes} > {self.max_computes}"
-            )
+            raise RuntimeError(f"Too many computes: {self.total_computes} > {self.max_computes}")
         return dask.get(dsk, keys, **kwargs)
 
 

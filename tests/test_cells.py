@@ -22,14 +22,15 @@ def make_cube(size: int = 160, *, n_frames: int = 4, chunks: int = 0) -> xr.Data
     """A blank JBS cube (uint8 zeros) with sky coordinates from the calibration."""
     cal = JBS.calibration(size, size)
     el, az = sky_grids(cal)
-    times = np.datetime64("2020-06-20T00:00", "ns") + np.arange(n_frames) * np.timedelta64(
-        60, "s"
-    )
+    times = np.datetime64("2020-06-20T00:00", "ns") + np.arange(n_frames) * np.timedelta64(60, "s")
     ds = xr.Dataset(
-        {"image": (("time", "y", "x", "channel"),
-                   np.zeros((n_frames, size, size, 3), np.uint8))},
-        coords={"time": times, "channel": ["R", "G", "B"],
-                "elevation": (("y", "x"), el), "azimuth": (("y", "x"), az)},
+        {"image": (("time", "y", "x", "channel"), np.zeros((n_frames, size, size, 3), np.uint8))},
+        coords={
+            "time": times,
+            "channel": ["R", "G", "B"],
+            "elevation": (("y", "x"), el),
+            "azimuth": (("y", "x"), az),
+        },
         attrs={**JBS.to_attrs(), **cal.to_attrs(), "Conventions": "CF-1.8"},
     )
     return ds.chunk({"time": chunks}) if chunks else ds
@@ -104,7 +105,8 @@ def test_rings_grow_and_cells_are_roughly_square() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    n_cells=st.integers(1, 1500), min_elevation=st.floats(0.0, 60.0),
+    n_cells=st.integers(1, 1500),
+    min_elevation=st.floats(0.0, 60.0),
     altitude=st.floats(90.0, 400.0),
 )
 def test_any_count_is_laid_out_exactly(n_cells: int, min_elevation: float, altitude: float) -> None:
@@ -163,8 +165,17 @@ def test_cell_grid_contents(grid: xr.Dataset) -> None:
     assert grid.sizes["cell"] == 400
     assert grid["cell_index"].dims == ("y", "x")
     assert grid["cell_index"].dtype == np.int32
-    for name in ("cell_mlat", "cell_mlon", "cell_elevation", "cell_azimuth_mag",
-                 "cell_azimuth", "cell_lat", "cell_lon", "cell_area_km2", "cell_ring"):
+    for name in (
+        "cell_mlat",
+        "cell_mlon",
+        "cell_elevation",
+        "cell_azimuth_mag",
+        "cell_azimuth",
+        "cell_lat",
+        "cell_lon",
+        "cell_area_km2",
+        "cell_ring",
+    ):
         assert grid[name].dims == ("cell",), name
     for name in ("elevation", "azimuth_mag", "azimuth", "lat", "lon", "mlat", "mlon"):
         assert grid[f"cell_vertices_{name}"].dims == ("cell", "vertex")
@@ -184,8 +195,9 @@ def test_cell_grid_contents(grid: xr.Dataset) -> None:
     first_ring = grid["cell_ring"] == 1
     sector0 = int(np.flatnonzero(first_ring.values)[0])
     assert float(grid["cell_azimuth_mag"][sector0]) == 0.0
-    zenith_mlat = float(geomag.aacgm_coords(JBS.latitude, JBS.longitude, altitude_km=110.0,
-                                            when=2020)[0])
+    zenith_mlat = float(
+        geomag.aacgm_coords(JBS.latitude, JBS.longitude, altitude_km=110.0, when=2020)[0]
+    )
     assert float(grid["cell_mlat"][sector0]) > zenith_mlat
     assert float(grid["cell_elevation"].min()) > 10.0
     assert int(grid["cell_pixel_count"].sum()) == int((grid["cell_index"] >= 0).sum())
@@ -226,8 +238,11 @@ def test_impossible_cell_counts(n_cells: object) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"min_elevation": 90.0}, "min_elevation"), ({"min_elevation": -1.0}, "min_elevation"),
-     ({"altitude_km": 0.0, "site_altitude_km": 0.5}, "above the camera")],
+    [
+        ({"min_elevation": 90.0}, "min_elevation"),
+        ({"min_elevation": -1.0}, "min_elevation"),
+        ({"altitude_km": 0.0, "site_altitude_km": 0.5}, "above the camera"),
+    ],
 )
 def test_impossible_layout_options(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(CellLayoutError, match=message):

@@ -30,8 +30,8 @@ def sky(chunks: int | None = None) -> xr.Dataset:
     kind[:, 0:4, 0:4] = 2
     for t in range(N):
         col = 4 * (t % 4)
-        truth[t, 12:16, col:col + 4] = True
-        kind[t, 12:16, col:col + 4] = 1
+        truth[t, 12:16, col : col + 4] = True
+        kind[t, 12:16, col : col + 4] = 1
     image[truth, 1] = 120
     ds = ds.assign(
         image=(ds.image.dims, image),
@@ -137,8 +137,7 @@ def test_compare_lazy_and_chunked_equals_in_memory(tmp_path: Path) -> None:
 
 def test_compare_on_synthetic_sky_with_real_grid() -> None:
     datasets = pytest.importorskip("aurora_xr.datasets")
-    cube = datasets.synthetic_cube(start="2020-06-21T06:00", n_frames=8, size=128, seed=4,
-                                   chunks=4)
+    cube = datasets.synthetic_cube(start="2020-06-21T06:00", n_frames=8, size=128, seed=4, chunks=4)
     truth_as_mask = cube.assign(aurora_mask=cube.aurora_truth)
     with raise_if_dask_computes():
         out = compare_methods(truth_as_mask, mlt_bins=24)
@@ -150,5 +149,6 @@ def test_compare_on_synthetic_sky_with_real_grid() -> None:
     assert (fcn.n_false_positive == 0).all()
     assert (fcn.n_false_negative == 0).all()
     assert int(out.n_compared_frames) <= 6
-    np.testing.assert_array_equal(out.n_observed.sum("mlt").values.max(axis=1)[1],
-                                  int(out.n_compared_frames))
+    np.testing.assert_array_equal(
+        out.n_observed.sum("mlt").values.max(axis=1)[1], int(out.n_compared_frames)
+    )

@@ -86,10 +86,14 @@ def test_data_model(small: xr.Dataset) -> None:
 
 def test_duration_and_time_options() -> None:
     times = frame_times(start="2020-06-21T00:00", duration="10min", cadence="2min")
-    assert times.tolist() == np.arange(
-        np.datetime64("2020-06-21T00:00", "ns"), np.datetime64("2020-06-21T00:10", "ns"),
-        np.timedelta64(2, "m"),
-    ).tolist()
+    assert (
+        times.tolist()
+        == np.arange(
+            np.datetime64("2020-06-21T00:00", "ns"),
+            np.datetime64("2020-06-21T00:10", "ns"),
+            np.timedelta64(2, "m"),
+        ).tolist()
+    )
     assert frame_times().size == 60
     aware = frame_times(start="2020-06-21T09:00+09:00", n_frames=1)
     assert aware[0] == np.datetime64("2020-06-21T00:00", "ns")
@@ -194,7 +198,12 @@ def test_stars_turn_about_the_south_celestial_pole_at_the_sidereal_rate() -> Non
     minutes = 60
     t0 = np.datetime64("2020-06-21T12:00", "ns")
     ds = synthetic_cube(
-        start=t0, n_frames=2, cadence=f"{minutes}min", size=256, clouds=0.0, moon=False,
+        start=t0,
+        n_frames=2,
+        cadence=f"{minutes}min",
+        size=256,
+        clouds=0.0,
+        moon=False,
         activity=0.0,
     )
     station = get_station("JBS")
@@ -284,7 +293,11 @@ def test_occurrence_depends_on_magnetic_local_time() -> None:
     flat = {occurrence_rate(h, mlt_occurrence=False) for h in (0.0, 6.0, 12.0, 18.0)}
     assert len({round(v, 9) for v in flat}) == 1
     ds = synthetic_cube(
-        start="2020-06-22T00:00", duration="48h", cadence="10min", size=48, clouds=0.0,
+        start="2020-06-22T00:00",
+        duration="48h",
+        cadence="10min",
+        size=48,
+        clouds=0.0,
         moon=False,
     )
     mlt = station_mlt(ds.time.values, -74.62, 164.22)
@@ -311,8 +324,9 @@ def test_write_synthetic_archive(tmp_path) -> None:  # type: ignore[no-untyped-d
         assert time_from_name(path.name, regex, DEFAULT_TIME_PATTERN) == cube.time.values[i]
         rgb = np.asarray(Image.open(path))
         np.testing.assert_array_equal(rgb, cube.image.values[i])
-        mask = np.asarray(Image.open(archive_path(tmp_path, "JBS", cube.time.values[i],
-                                                   role="mask")))
+        mask = np.asarray(
+            Image.open(archive_path(tmp_path, "JBS", cube.time.values[i], role="mask"))
+        )
         assert mask.ndim == 2
         assert set(np.unique(mask)) <= {0, 255}
         np.testing.assert_array_equal(mask == 255, cube.aurora_truth.values[i])
@@ -325,8 +339,9 @@ def test_write_synthetic_archive(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert sidecar["n_frames"] == 2
     assert sidecar["options"]["seed"] == 2
 
-    jpegs = write_synthetic_archive(tmp_path / "j", start=start, n_frames=1, size=64, seed=2,
-                                    fmt="jpeg", masks=False)
+    jpegs = write_synthetic_archive(
+        tmp_path / "j", start=start, n_frames=1, size=64, seed=2, fmt="jpeg", masks=False
+    )
     assert jpegs[0].name == "JBS_20200621_235900_rgb.jpg"
     decoded = np.asarray(Image.open(jpegs[0])).astype(float)
     assert np.abs(decoded - cube.image.values[0]).mean() < 5.0  # JPEG of a noisy frame

@@ -58,8 +58,11 @@ def test_statistics_exact() -> None:
     image[3, 12:16, 12:16, 0] += 4
     ds = ds.assign(image=(ds.image.dims, image))
     cells = square_cells(16, 4)
-    expected = {"mean_abs": (4.0, 6.0, 4.0), "abs_mean": (4.0, 6.0, 4.0),
-                "rms": (np.sqrt(32.0), 6.0, 4.0)}
+    expected = {
+        "mean_abs": (4.0, 6.0, 4.0),
+        "abs_mean": (4.0, 6.0, 4.0),
+        "rms": (np.sqrt(32.0), 6.0, 4.0),
+    }
     for statistic, (c5, c0, c15) in expected.items():
         out = difference_detect(ds, cells=cells, statistic=statistic, threshold=100)
         stat = out.difference_statistic
@@ -134,8 +137,9 @@ def test_chunks_shorter_than_the_lag(chunks: int | tuple[int, ...]) -> None:
     eager = difference_detect(ds, cells=cells, lag="3min")
     lazy = difference_detect(ds.chunk({"time": chunks}), cells=cells, lag="3min")
     xr.testing.assert_identical(lazy.compute(), eager)
-    np.testing.assert_array_equal(eager.difference_observed.values,
-                                  [0, 0, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1])
+    np.testing.assert_array_equal(
+        eager.difference_observed.values, [0, 0, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1]
+    )
 
 
 def test_difference_detect_is_lazy() -> None:

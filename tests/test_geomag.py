@@ -27,7 +27,11 @@ LAT0, LON0 = JBS.latitude, JBS.longitude
 
 
 def make_cube(
-    size: int = 48, *, n_frames: int = 6, start: str = "2020-06-20T00:00", chunks: int = 0,
+    size: int = 48,
+    *,
+    n_frames: int = 6,
+    start: str = "2020-06-20T00:00",
+    chunks: int = 0,
     frame_size: int | None = None,
 ) -> xr.Dataset:
     """A small blank JBS cube (uint8 zeros) with sky coordinates from the calibration."""
@@ -40,8 +44,10 @@ def make_cube(
     ds = xr.Dataset(
         {"image": (("time", "y", "x", "channel"), np.zeros((n_frames, n, n, 3), np.uint8))},
         coords={
-            "time": times, "channel": ["R", "G", "B"],
-            "elevation": (("y", "x"), el), "azimuth": (("y", "x"), az),
+            "time": times,
+            "channel": ["R", "G", "B"],
+            "elevation": (("y", "x"), el),
+            "azimuth": (("y", "x"), az),
         },
         attrs={**JBS.to_attrs(), **cal.to_attrs(), "Conventions": "CF-1.8"},
     )
@@ -64,9 +70,11 @@ def test_check_date_range_accepts_the_aacgm_range() -> None:
 
 @pytest.mark.parametrize(
     ("bad", "message"),
-    [("1989-12-31T23:59:59", "found 1989-12-31T23:59:59"),
-     ("2030-01-01T00:00", "found 2030-01-01T00:00:00"),
-     ("NaT", "NaT")],
+    [
+        ("1989-12-31T23:59:59", "found 1989-12-31T23:59:59"),
+        ("2030-01-01T00:00", "found 2030-01-01T00:00:00"),
+        ("NaT", "NaT"),
+    ],
 )
 def test_check_date_range_rejects_outside(bad: str, message: str) -> None:
     with pytest.raises(DateRangeError, match=message):
@@ -205,8 +213,10 @@ def _astropy_altaz(times: np.ndarray, body: str) -> tuple[np.ndarray, np.ndarray
 
     with geomag._astropy_offline():
         when = Time(times, scale="utc")
-        frame = AltAz(obstime=when, location=EarthLocation.from_geodetic(
-            LON0 * u.deg, LAT0 * u.deg, 0.0 * u.m))
+        frame = AltAz(
+            obstime=when,
+            location=EarthLocation.from_geodetic(LON0 * u.deg, LAT0 * u.deg, 0.0 * u.m),
+        )
         coord = get_sun(when) if body == "sun" else get_body("moon", when)
         altaz = coord.transform_to(frame)
     return np.asarray(altaz.alt.deg), np.asarray(altaz.az.deg)
@@ -224,9 +234,7 @@ def test_sun_at_jbs_midnight_in_june_and_noon_in_december() -> None:
 
 def test_sun_and_moon_agree_with_astropy_on_long_arrays() -> None:
     rng = np.random.default_rng(7)
-    times = np.datetime64("2020-05-01", "ns") + np.arange(0, 20 * 1440, 2) * np.timedelta64(
-        60, "s"
-    )
+    times = np.datetime64("2020-05-01", "ns") + np.arange(0, 20 * 1440, 2) * np.timedelta64(60, "s")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sun = geomag.sun_elevation(times, LAT0, LON0)
@@ -266,9 +274,7 @@ def test_magnetic_coords_on_a_cube(chunks: int) -> None:
     assert out["mlon"].attrs["epoch"] == "2020-07-02T00:00:00"
     cal = JBS.calibration(48, 48)
     el, az = sky_grids(cal)
-    mlat, mlon = geomag.pixel_magnetic_coords(
-        el, az, LAT0, LON0, site_altitude_km=0.03, when=2020
-    )
+    mlat, mlon = geomag.pixel_magnetic_coords(el, az, LAT0, LON0, site_altitude_km=0.03, when=2020)
     np.testing.assert_array_equal(out["mlat"].values, mlat)
     np.testing.assert_array_equal(out["mlon"].values, mlon)
     assert out["image"].chunks == ds["image"].chunks

@@ -31,16 +31,31 @@ from aurora_xr.stations import get_station
 JBS = get_station("JBS")
 LENSES = {
     "equidistant": Calibration(
-        width=512, height=480, zenith_x=250.3, zenith_y=236.8, lens_radius=228.0,
+        width=512,
+        height=480,
+        zenith_x=250.3,
+        zenith_y=236.8,
+        lens_radius=228.0,
         rotation_deg=17.0,
     ),
     "equisolid": Calibration(
-        width=512, height=512, zenith_x=255.5, zenith_y=255.5, lens_radius=240.0,
-        rotation_deg=-33.0, projection="equisolid",
+        width=512,
+        height=512,
+        zenith_x=255.5,
+        zenith_y=255.5,
+        lens_radius=240.0,
+        rotation_deg=-33.0,
+        projection="equisolid",
     ),
     "polynomial": Calibration(
-        width=400, height=400, zenith_x=201.0, zenith_y=198.5, lens_radius=190.0,
-        rotation_deg=123.0, projection="polynomial", poly_coeffs=(1.12, -0.08, -0.04),
+        width=400,
+        height=400,
+        zenith_x=201.0,
+        zenith_y=198.5,
+        lens_radius=190.0,
+        rotation_deg=123.0,
+        projection="polynomial",
+        poly_coeffs=(1.12, -0.08, -0.04),
         east_clockwise=True,
     ),
 }
@@ -58,8 +73,15 @@ def test_zenith_pixel_sees_zenith_and_maps_to_station() -> None:
 
 @pytest.mark.parametrize(
     ("elevation", "altitude", "km"),
-    [(10.0, 110.0, 502.0), (30.0, 110.0, 183.0), (20.0, 110.0, 280.0), (15.0, 110.0, 365.0),
-     (0.0, 110.0, 1176.0), (10.0, 250.0, 959.0), (90.0, 110.0, 0.0)],
+    [
+        (10.0, 110.0, 502.0),
+        (30.0, 110.0, 183.0),
+        (20.0, 110.0, 280.0),
+        (15.0, 110.0, 365.0),
+        (0.0, 110.0, 1176.0),
+        (10.0, 250.0, 959.0),
+        (90.0, 110.0, 0.0),
+    ],
 )
 def test_ground_distance_matches_hand_computed_values(
     elevation: float, altitude: float, km: float
@@ -136,9 +158,15 @@ def calibrations(draw: st.DrawFn) -> Calibration:
         t = np.linspace(0.0, 1.0, 1025)
         assume(np.all(np.diff(coeffs[0] * t + c2 * t**2 + c3 * t**3) > 0))
     return Calibration(
-        width=width, height=height, zenith_x=zx, zenith_y=zy, lens_radius=radius,
-        rotation_deg=draw(st.floats(-720.0, 720.0)), projection=projection,
-        poly_coeffs=coeffs, east_clockwise=draw(st.booleans()),
+        width=width,
+        height=height,
+        zenith_x=zx,
+        zenith_y=zy,
+        lens_radius=radius,
+        rotation_deg=draw(st.floats(-720.0, 720.0)),
+        projection=projection,
+        poly_coeffs=coeffs,
+        east_clockwise=draw(st.booleans()),
     )
 
 
@@ -159,9 +187,12 @@ def test_round_trip_for_random_calibrations(cal: Calibration, data: st.DataObjec
 
 @settings(max_examples=60, deadline=None)
 @given(
-    el=st.floats(0.5, 89.0), az=st.floats(0.0, 359.99),
-    lat0=st.floats(-89.0, 89.0), lon0=st.floats(-180.0, 179.9),
-    altitude=st.floats(80.0, 400.0), site=st.floats(0.0, 3.0),
+    el=st.floats(0.5, 89.0),
+    az=st.floats(0.0, 359.99),
+    lat0=st.floats(-89.0, 89.0),
+    lon0=st.floats(-180.0, 179.9),
+    altitude=st.floats(80.0, 400.0),
+    site=st.floats(0.0, 3.0),
 )
 def test_geo_sky_round_trip(
     el: float, az: float, lat0: float, lon0: float, altitude: float, site: float
@@ -205,13 +236,27 @@ def test_zenith_outside_the_frame_is_rejected(zx: float, zy: float) -> None:
 
 def test_polynomial_must_reach_the_horizon_at_the_lens_radius() -> None:
     with pytest.raises(CalibrationError, match="sum of poly_coeffs"):
-        Calibration(width=64, height=64, zenith_x=32, zenith_y=32, lens_radius=30,
-                    projection="polynomial", poly_coeffs=(0.9, 0.05))
+        Calibration(
+            width=64,
+            height=64,
+            zenith_x=32,
+            zenith_y=32,
+            lens_radius=30,
+            projection="polynomial",
+            poly_coeffs=(0.9, 0.05),
+        )
 
 
 def test_polynomial_without_linear_term_inverts_at_the_zenith() -> None:
-    cal = Calibration(width=64, height=64, zenith_x=32, zenith_y=32, lens_radius=30,
-                      projection="polynomial", poly_coeffs=(0.0, 1.0))
+    cal = Calibration(
+        width=64,
+        height=64,
+        zenith_x=32,
+        zenith_y=32,
+        lens_radius=30,
+        projection="polynomial",
+        poly_coeffs=(0.0, 1.0),
+    )
     with np.errstate(all="raise"):
         theta = cal.theta_of_rho(np.array([0.0, 0.25, 1.0]))
     assert theta == pytest.approx([0.0, 45.0, 90.0], abs=1e-9)

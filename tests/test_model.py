@@ -168,7 +168,10 @@ def test_pretrained_path_loads_coco_shaped_state(coco_file: Path, coco_state) ->
 
 
 def test_pretrained_coco_from_torch_home(
-    coco_file: Path, coco_state, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    coco_file: Path,
+    coco_state,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     expected = tmp_path / "torch" / "hub" / "checkpoints" / COCO_NAME
@@ -446,9 +449,12 @@ def test_predictor_lens_fallbacks(small_ckpt: Path) -> None:
     frames = _frames(1)
     lens = lens_mask_from_calibration(CAL)
     by_circle = Predictor(small_ckpt, device="cpu")(frames)  # the checkpoint's lens circle
-    assert np.all(by_circle[0][~lens_mask_from_circle(read_metadata(small_ckpt)
-                                                      .preprocessing.lens_circle, SIZE, SIZE)]
-                  == 0)
+    assert np.all(
+        by_circle[0][
+            ~lens_mask_from_circle(read_metadata(small_ckpt).preprocessing.lens_circle, SIZE, SIZE)
+        ]
+        == 0
+    )
     by_mask = Predictor(small_ckpt, device="cpu")(frames, lens_mask=lens)
     assert np.all(by_mask[0][~lens] == 0)
     with pytest.raises(FrameSizeError, match="lens mask"):
@@ -484,9 +490,7 @@ def test_loaded_model_predictor_and_from_model(small_ckpt: Path) -> None:
     loaded = load_model(small_ckpt, device="cpu")
     frames = _frames(2)
     via_path = loaded.predictor(calibration=CAL)(frames)
-    in_memory = Predictor.from_model(
-        loaded.module, metadata=loaded.metadata, calibration=CAL
-    )
+    in_memory = Predictor.from_model(loaded.module, metadata=loaded.metadata, calibration=CAL)
     np.testing.assert_allclose(in_memory(frames), via_path, atol=1e-6)
     with pytest.raises(ModelError, match="cannot be pickled"):
         pickle.dumps(in_memory)
@@ -528,7 +532,8 @@ def test_importing_the_package_imports_no_torch() -> None:
         "except ImportError as exc:\n"
         "    print('ImportError:', exc)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert "needs torch, torchvision and safetensors" in done.stdout

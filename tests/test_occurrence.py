@@ -41,11 +41,8 @@ from tests.conftest import raise_if_dask_computes
 
 def test_mlt_bins_exact_with_wrap_and_edges() -> None:
     values = [0.0, 0.999999, 1.0, 12.5, 23.999999, 24.0, -0.5, 25.5, 48.0, np.nan]
-    np.testing.assert_array_equal(
-        mlt_bin_index(values, 24), [0, 0, 1, 12, 23, 0, 23, 1, 0, -1]
-    )
-    np.testing.assert_array_equal(mlt_bin_index([0.0, 2.999, 3.0, 21.0, 23.99], 8),
-                                  [0, 0, 1, 7, 7])
+    np.testing.assert_array_equal(mlt_bin_index(values, 24), [0, 0, 1, 12, 23, 0, 23, 1, 0, -1])
+    np.testing.assert_array_equal(mlt_bin_index([0.0, 2.999, 3.0, 21.0, 23.99], 8), [0, 0, 1, 7, 7])
     np.testing.assert_allclose(mlt_bin_edges(4), [0, 6, 12, 18, 24])
     with pytest.raises(OptionError):
         mlt_bin_edges(0)
@@ -54,8 +51,18 @@ def test_mlt_bins_exact_with_wrap_and_edges() -> None:
 
 
 def test_season_index() -> None:
-    times = pd.to_datetime(["2019-12-31", "2020-01-15", "2020-02-29", "2020-03-01",
-                            "2020-06-21", "2020-08-31", "2020-09-01", "2020-11-30"])
+    times = pd.to_datetime(
+        [
+            "2019-12-31",
+            "2020-01-15",
+            "2020-02-29",
+            "2020-03-01",
+            "2020-06-21",
+            "2020-08-31",
+            "2020-09-01",
+            "2020-11-30",
+        ]
+    )
     np.testing.assert_array_equal(season_index(times.values), [0, 0, 0, 1, 2, 2, 3, 3])
     assert SEASONS == ("DJF", "MAM", "JJA", "SON")
 
@@ -69,8 +76,9 @@ def test_group_sum_matches_add_at() -> None:
     keep = group >= 0
     np.add.at(expected, group[keep], values[keep].astype(np.int64))
     np.testing.assert_array_equal(group_sum_kernel(values, group, g), expected)
-    np.testing.assert_array_equal(group_count_kernel(group, g), np.bincount(group[keep],
-                                                                            minlength=g))
+    np.testing.assert_array_equal(
+        group_count_kernel(group, g), np.bincount(group[keep], minlength=g)
+    )
     import dask.array as da
 
     lazy = grouped_sum(da.from_array(values, chunks=(3000, c)), group, g)
@@ -88,16 +96,14 @@ TIMES = pd.date_range("2020-06-20T00:00", periods=6, freq="1min").values
 
 
 def hand_detections(chunks: int | None = None) -> xr.DataArray:
-    det = np.array(
-        [[1, 0, 0],
-         [1, 1, 0],
-         [0, 1, 0],
-         [1, 1, 1],
-         [0, 0, 1],
-         [1, 0, 1]], dtype=bool)
-    out = xr.DataArray(det, dims=("time", "cell"), coords={"time": TIMES, "cell": [0, 1, 2]},
-                       name="fcn_detection", attrs={"method": "fcn", "min_fraction": 0.1,
-                                                    "model_checksum": "abc"})
+    det = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [1, 1, 1], [0, 0, 1], [1, 0, 1]], dtype=bool)
+    out = xr.DataArray(
+        det,
+        dims=("time", "cell"),
+        coords={"time": TIMES, "cell": [0, 1, 2]},
+        name="fcn_detection",
+        attrs={"method": "fcn", "min_fraction": 0.1, "model_checksum": "abc"},
+    )
     return out.chunk({"time": chunks}) if chunks else out
 
 
@@ -109,8 +115,9 @@ USABLE = np.array([True, True, True, True, False, True])
 def test_occurrence_counts_exact(chunks: int | None) -> None:
     det = hand_detections(chunks)
     mlt = xr.DataArray(MLT, dims="time", coords={"time": TIMES})
-    usable = xr.DataArray(USABLE, dims="time", coords={"time": TIMES},
-                          attrs={"filters": "hand-made"})
+    usable = xr.DataArray(
+        USABLE, dims="time", coords={"time": TIMES}, attrs={"filters": "hand-made"}
+    )
     occ = occurrence_map(det, mlt=mlt, usable=usable, mlt_bins=4)
     assert occ.occurrence_rate.dims == ("mlt", "cell")
     if chunks:
@@ -118,9 +125,7 @@ def test_occurrence_counts_exact(chunks: int | None) -> None:
     occ = occ.compute()
     # bins of 6 h: frames 0, 2 (24 h wraps) -> bin 0; 1 -> bin 3; 3 -> bin 1; 4 unusable; 5 -> bin 2
     np.testing.assert_array_equal(occ.n_observed.values[:, 0], [2, 1, 1, 1])
-    np.testing.assert_array_equal(
-        occ.n_aurora.values, [[1, 1, 0], [1, 1, 1], [1, 0, 1], [1, 1, 0]]
-    )
+    np.testing.assert_array_equal(occ.n_aurora.values, [[1, 1, 0], [1, 1, 1], [1, 0, 1], [1, 1, 0]])
     np.testing.assert_allclose(occ.occurrence_rate.values[0], [0.5, 0.5, 0.0])
     assert occ.occurrence_rate.dtype == np.float32
     assert occ.n_aurora.dtype == np.int64
@@ -155,10 +160,21 @@ def test_occurrence_nan_where_unobserved_and_observed_flags() -> None:
 
 
 def test_occurrence_by_year_and_season() -> None:
-    times = pd.to_datetime(["2019-12-31T23:00", "2020-01-01T01:00", "2020-06-01T00:00",
-                            "2020-06-02T00:00", "2021-03-05T00:00", "2021-12-01T00:00"]).values
-    det = xr.DataArray(np.array([[1], [1], [0], [1], [1], [0]], bool), dims=("time", "cell"),
-                       coords={"time": times})
+    times = pd.to_datetime(
+        [
+            "2019-12-31T23:00",
+            "2020-01-01T01:00",
+            "2020-06-01T00:00",
+            "2020-06-02T00:00",
+            "2021-03-05T00:00",
+            "2021-12-01T00:00",
+        ]
+    ).values
+    det = xr.DataArray(
+        np.array([[1], [1], [0], [1], [1], [0]], bool),
+        dims=("time", "cell"),
+        coords={"time": times},
+    )
     mlt = np.array([1.0, 1.0, 1.0, 13.0, 13.0, 13.0])
     by_year = occurrence_map(det, mlt=mlt, mlt_bins=2, by="year")
     assert by_year.n_aurora.dims == ("year", "mlt", "cell")
@@ -167,8 +183,9 @@ def test_occurrence_by_year_and_season() -> None:
     np.testing.assert_array_equal(by_year.n_aurora.values[..., 0], [[1, 0], [1, 1], [0, 1]])
     by_season = occurrence_map(det, mlt=mlt, mlt_bins=2, by="season")
     assert list(by_season.season.values) == ["DJF", "MAM", "JJA", "SON"]
-    np.testing.assert_array_equal(by_season.n_observed.values[..., 0],
-                                  [[2, 1], [0, 1], [1, 1], [0, 0]])
+    np.testing.assert_array_equal(
+        by_season.n_observed.values[..., 0], [[2, 1], [0, 1], [1, 1], [0, 0]]
+    )
     assert np.isnan(by_season.occurrence_rate.values[3]).all()
     assert "DJF" in by_season.attrs["seasons"]
     with pytest.raises(OptionError, match="by"):
@@ -191,8 +208,9 @@ def test_occurrence_map_is_lazy() -> None:
     det = hand_detections(2)
     mlt = xr.DataArray(MLT, dims="time").chunk(3)
     with raise_if_dask_computes():
-        occ = occurrence_map(det, mlt=mlt, usable=xr.DataArray(USABLE, dims="time").chunk(2),
-                             mlt_bins=4)
+        occ = occurrence_map(
+            det, mlt=mlt, usable=xr.DataArray(USABLE, dims="time").chunk(2), mlt_bins=4
+        )
     eager = occurrence_map(det.compute(), mlt=MLT, usable=USABLE, mlt_bins=4)
     xr.testing.assert_identical(occ.compute(), eager)
 
@@ -207,8 +225,13 @@ def masked_cube(chunks: int | None = None) -> xr.Dataset:
     mask[0, 0, 0:2] = True  # 2 of the 16 pixels of cell 0 (0.125)
     mask[1, 0, 4] = True  # 1 of 16 of cell 1 (0.0625)
     mask[2, 4:8, 4:8] = True  # all of cell 5
-    ds = ds.assign(aurora_mask=(("time", "y", "x"), mask,
-                                {"model_name": "m", "model_checksum": "c", "threshold": 0.5}))
+    ds = ds.assign(
+        aurora_mask=(
+            ("time", "y", "x"),
+            mask,
+            {"model_name": "m", "model_checksum": "c", "threshold": 0.5},
+        )
+    )
     return ds.chunk({"time": chunks}) if chunks else ds
 
 
@@ -308,8 +331,9 @@ def test_occurrence_from_cube_fcn(chunks: int | None) -> None:
 def test_occurrence_from_cube_difference_and_errors() -> None:
     ds = aurora_cube(5)
     cells = square_cells(16, 4)
-    occ = occurrence_from_cube(ds, method="difference", cells=cells, usable=False,
-                               mlt_bins=1).compute()
+    occ = occurrence_from_cube(
+        ds, method="difference", cells=cells, usable=False, mlt_bins=1
+    ).compute()
     assert int(occ.n_observed.values[0, 0]) == 8  # frames 2..9 have a partner
     assert occ.attrs["method"] == "difference"
     assert occ.attrs["difference_lag"] == "2min"
@@ -322,8 +346,7 @@ def test_occurrence_from_cube_difference_and_errors() -> None:
 @pytest.mark.parametrize("by", [None, "season"])
 def test_product_round_trip(tmp_path: Path, by: str | None) -> None:
     ds = aurora_cube(4)
-    occ = occurrence_from_cube(ds, method="fcn", cells=cell_grid_of(square_cells(16, 4)),
-                               by=by)
+    occ = occurrence_from_cube(ds, method="fcn", cells=cell_grid_of(square_cells(16, 4)), by=by)
     path = to_netcdf(occ, tmp_path / "occ.nc")
     back = open_product(path)
     written = prepare_product(occ).compute()

@@ -50,12 +50,19 @@ N_CELLS = sum(RING_COUNTS)
 
 
 # -- hand-made data ------------------------------------------------------------------
-def make_calibration(size: int = 96, *, rotation: float = 20.0, mirrored: bool = False
-                     ) -> Calibration:
+def make_calibration(
+    size: int = 96, *, rotation: float = 20.0, mirrored: bool = False
+) -> Calibration:
     centre = (size - 1) / 2.0
-    return Calibration(width=size, height=size, zenith_x=centre, zenith_y=centre,
-                       lens_radius=size / 2.0 - 2.0, rotation_deg=rotation,
-                       east_clockwise=mirrored)
+    return Calibration(
+        width=size,
+        height=size,
+        zenith_x=centre,
+        zenith_y=centre,
+        lens_radius=size / 2.0 - 2.0,
+        rotation_deg=rotation,
+        east_clockwise=mirrored,
+    )
 
 
 def _north_component(el: np.ndarray, az: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -65,8 +72,9 @@ def _north_component(el: np.ndarray, az: np.ndarray) -> tuple[np.ndarray, np.nda
     return r * np.cos(azm), r * np.sin(azm)
 
 
-def make_cube(n_times: int = 6, size: int = 96, *, rotation: float = 20.0,
-              mirrored: bool = False) -> xr.Dataset:
+def make_cube(
+    n_times: int = 6, size: int = 96, *, rotation: float = 20.0, mirrored: bool = False
+) -> xr.Dataset:
     """A deterministic sky: airglow, stars, a green arc drifting from the magnetic-north
     horizon towards the zenith, its FCN mask."""
     cal = make_calibration(size, rotation=rotation, mirrored=mirrored)
@@ -85,9 +93,9 @@ def make_cube(n_times: int = 6, size: int = 96, *, rotation: float = 20.0,
         band = np.exp(-(((north - centre) / 6.0) ** 2)) * np.exp(-((east / 75.0) ** 4))
         upper = np.exp(-(((north - centre + 7.0) / 4.0) ** 2)) * np.exp(-((east / 75.0) ** 4))
         glow = (90.0 - eln) / 90.0
-        r = 10 + 20 * glow ** 2 + 60 * upper + 0.5 * stars
-        g = 12 + 28 * glow ** 2 + 190 * band + 0.6 * stars
-        b = 24 + 18 * glow ** 2 + 25 * band + 0.7 * stars
+        r = 10 + 20 * glow**2 + 60 * upper + 0.5 * stars
+        g = 12 + 28 * glow**2 + 190 * band + 0.6 * stars
+        b = 24 + 18 * glow**2 + 25 * band + 0.7 * stars
         rgb = np.stack([r, g, b], axis=-1)
         rgb[~inside] = 0.0
         frames.append(np.clip(rgb, 0, 255).astype(np.uint8))
@@ -106,8 +114,12 @@ def make_cube(n_times: int = 6, size: int = 96, *, rotation: float = 20.0,
             "elevation": (("y", "x"), el),
             "azimuth": (("y", "x"), az),
         },
-        attrs={**STATION.to_attrs(), **cal.scaled(size, size).to_attrs(),
-               "Conventions": "CF-1.8", "title": "hand-made test sky"},
+        attrs={
+            **STATION.to_attrs(),
+            **cal.scaled(size, size).to_attrs(),
+            "Conventions": "CF-1.8",
+            "title": "hand-made test sky",
+        },
     )
     return ds
 
@@ -125,10 +137,16 @@ def make_cells(*, altitude_km: float = 110.0) -> xr.Dataset:
             az_c.append((a0 + a1) / 2)
             ring.append(k)
     el_v_a, az_v_a = np.asarray(el_v), np.asarray(az_v)
-    lat_v, lon_v = sky_to_geo(el_v_a, (az_v_a + NORTH) % 360, STATION.latitude,
-                              STATION.longitude, altitude_km=altitude_km)
-    lat_c, lon_c = sky_to_geo(np.asarray(el_c), (np.asarray(az_c) + NORTH) % 360,
-                              STATION.latitude, STATION.longitude, altitude_km=altitude_km)
+    lat_v, lon_v = sky_to_geo(
+        el_v_a, (az_v_a + NORTH) % 360, STATION.latitude, STATION.longitude, altitude_km=altitude_km
+    )
+    lat_c, lon_c = sky_to_geo(
+        np.asarray(el_c),
+        (np.asarray(az_c) + NORTH) % 360,
+        STATION.latitude,
+        STATION.longitude,
+        altitude_km=altitude_km,
+    )
     return xr.Dataset(
         coords={
             "cell_elevation": ("cell", np.asarray(el_c, np.float32)),
@@ -141,21 +159,31 @@ def make_cells(*, altitude_km: float = 110.0) -> xr.Dataset:
             "cell_vertices_lat": (("cell", "vertex"), lat_v.astype(np.float32)),
             "cell_vertices_lon": (("cell", "vertex"), lon_v.astype(np.float32)),
         },
-        attrs={"magnetic_north_azimuth": NORTH, "altitude_km": altitude_km,
-               "min_elevation": 10.0, **STATION.to_attrs()},
+        attrs={
+            "magnetic_north_azimuth": NORTH,
+            "altitude_km": altitude_km,
+            "min_elevation": 10.0,
+            **STATION.to_attrs(),
+        },
     )
 
 
 def make_difference(cube: xr.Dataset, cells: xr.Dataset) -> xr.DataArray:
     """(time, cell) detections: cells whose centre lies on the arc, on frames 1.."""
-    north, _ = _north_component(cells["cell_elevation"].values.astype(float),
-                                (cells["cell_azimuth_mag"].values + NORTH) % 360)
+    north, _ = _north_component(
+        cells["cell_elevation"].values.astype(float),
+        (cells["cell_azimuth_mag"].values + NORTH) % 360,
+    )
     det = []
     for t in range(cube.sizes["time"]):
         centre = 52.0 - 4.0 * t
         det.append((np.abs(north - centre) < 9.0) & (t % 2 == 1))
-    return xr.DataArray(np.asarray(det), dims=("time", "cell"),
-                        coords={"time": cube["time"].values}, name="difference_detection")
+    return xr.DataArray(
+        np.asarray(det),
+        dims=("time", "cell"),
+        coords={"time": cube["time"].values},
+        name="difference_detection",
+    )
 
 
 def make_occurrence(cells: xr.Dataset | None = None) -> xr.Dataset:
@@ -185,11 +213,20 @@ def make_occurrence(cells: xr.Dataset | None = None) -> xr.Dataset:
             "n_aurora": (("method", "mlt", "cell"), n_aur),
             "n_observed": (("method", "mlt", "cell"), np.stack([n_obs, n_obs])),
         },
-        coords={"method": ["fcn", "difference"], "mlt": mlt,
-                **{k: v for k, v in cells.variables.items()
-                   if "cell" in v.dims and not {"y", "x"} & set(v.dims)}},
-        attrs={**cells.attrs, "time_coverage_start": "2020-05-01T00:00:00",
-               "time_coverage_end": "2020-08-31T23:59:00"},
+        coords={
+            "method": ["fcn", "difference"],
+            "mlt": mlt,
+            **{
+                k: v
+                for k, v in cells.variables.items()
+                if "cell" in v.dims and not {"y", "x"} & set(v.dims)
+            },
+        },
+        attrs={
+            **cells.attrs,
+            "time_coverage_start": "2020-05-01T00:00:00",
+            "time_coverage_end": "2020-08-31T23:59:00",
+        },
     )
     occ["occurrence_rate"].attrs = {"long_name": "occurrence rate", "units": "1"}
     return occ
@@ -241,8 +278,9 @@ def occ() -> xr.Dataset:
 # -- baseline figures ---------------------------------------------------------------
 def fig_sky() -> Any:
     cube, cells = make_cube(), make_cells()
-    ax = plot.plot_sky(cube, time=3, cells=cells, difference=make_difference(cube, cells),
-                       contrast=1.5)
+    ax = plot.plot_sky(
+        cube, time=3, cells=cells, difference=make_difference(cube, cells), contrast=1.5
+    )
     return ax.get_figure()
 
 
@@ -264,8 +302,13 @@ def fig_comparison() -> Any:
 
 
 def fig_cell_map() -> Any:
-    ax = plot.plot_cell_map(make_occurrence(), mlt=20, method="fcn", coastlines=False,
-                            magnetic_latitudes=make_mlat_grid())
+    ax = plot.plot_cell_map(
+        make_occurrence(),
+        mlt=20,
+        method="fcn",
+        coastlines=False,
+        magnetic_latitudes=make_mlat_grid(),
+    )
     return ax.get_figure()
 
 
@@ -286,8 +329,9 @@ BASELINES: dict[str, Callable[[], Any]] = {
 
 def render(name: str, path: Path) -> None:
     """Draw the baseline case ``name`` into ``path`` (PNG at BASELINE_DPI)."""
-    with plt.style.context("default"), matplotlib.rc_context(
-        {"savefig.dpi": BASELINE_DPI, "figure.dpi": BASELINE_DPI}
+    with (
+        plt.style.context("default"),
+        matplotlib.rc_context({"savefig.dpi": BASELINE_DPI, "figure.dpi": BASELINE_DPI}),
     ):
         fig = BASELINES[name]()
         fig.savefig(path, dpi=BASELINE_DPI, metadata={"Software": None})
@@ -321,8 +365,7 @@ def _one(fig_or_ax: Any, gid: str) -> Any:
 
 
 def _n_polygons(ax: Any) -> int:
-    return sum(len(c.get_paths()) for g in ("cells", "cells_not_observed")
-               for c in _by_gid(ax, g))
+    return sum(len(c.get_paths()) for g in ("cells", "cells_not_observed") for c in _by_gid(ax, g))
 
 
 def _bright_spot(ax: Any) -> tuple[float, float]:
@@ -476,8 +519,9 @@ def test_occurrence_map_cells_colours_and_colourbar(occ: xr.Dataset) -> None:
     assert coll.norm.vmax == pytest.approx(np.nanmax(rate))
     nan_coll = _one(ax, "cells_not_observed")
     assert len(nan_coll.get_paths()) == (~ok).sum() > 0
-    np.testing.assert_allclose(nan_coll.get_facecolor()[0], matplotlib.colors.to_rgba(
-        plot._style.NAN_FACE))
+    np.testing.assert_allclose(
+        nan_coll.get_facecolor()[0], matplotlib.colors.to_rgba(plot._style.NAN_FACE)
+    )
     assert nan_coll.get_hatch() == plot._style.NAN_HATCH
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["not observed"]
     assert ax.get_title() == "FCN · MLT 11–12"
@@ -590,8 +634,9 @@ def test_cell_map_warns_without_natural_earth(map_data_dir: Path, occ: xr.Datase
 def test_cell_map_draws_coastlines_from_disk(map_data_dir: Path, cells: xr.Dataset) -> None:
     path = _write_coastline(map_data_dir)
     assert plot.natural_earth_path() == path
-    ax = plot.plot_cell_map(cells, magnetic_latitudes=make_mlat_grid(),
-                            projection="SouthPolarStereo")
+    ax = plot.plot_cell_map(
+        cells, magnetic_latitudes=make_mlat_grid(), projection="SouthPolarStereo"
+    )
     coast = _one(ax, "coastlines")
     assert len(list(coast._feature.geometries())) == 1
     assert _n_polygons(ax) == N_CELLS
@@ -605,11 +650,13 @@ def test_cell_map_magnetic_latitudes_from_aacgm(occ: xr.Dataset) -> None:
     # the -80° circle passes within a few km of JBS (AACGM latitude -79.9° at 110 km)
     import cartopy.crs as ccrs
 
-    sx, sy = ax.projection.transform_point(STATION.longitude, STATION.latitude,
-                                           ccrs.PlateCarree())
+    sx, sy = ax.projection.transform_point(STATION.longitude, STATION.latitude, ccrs.PlateCarree())
     paths = cs.get_paths()
-    d = min(np.hypot(p.vertices[:, 0] - sx, p.vertices[:, 1] - sy).min()
-            for p in paths[1:2] if len(p.vertices))
+    d = min(
+        np.hypot(p.vertices[:, 0] - sx, p.vertices[:, 1] - sy).min()
+        for p in paths[1:2]
+        if len(p.vertices)
+    )
     assert d < 25_000  # metres in the projection plane
     with pytest.raises(OptionError, match="when="):
         plot.plot_cell_map(occ.drop_attrs(), coastlines=False)
@@ -648,8 +695,7 @@ def test_plot_keogram_draws_the_keogram(cube: xr.Dataset) -> None:
     ax = plot.plot_keogram(keo)
     mesh = _one(ax, "keogram")
     arr = np.asarray(mesh.get_array()).reshape(keo.sizes["position"], cube.sizes["time"], 4)
-    np.testing.assert_allclose(arr[..., :3], np.transpose(keo.values, (1, 0, 2)) / 255.0,
-                               atol=1e-6)
+    np.testing.assert_allclose(arr[..., :3], np.transpose(keo.values, (1, 0, 2)) / 255.0, atol=1e-6)
     assert ax.get_yticklabels()[0].get_text() == "N 0°"
     assert ax.get_ylim()[1] > ax.get_ylim()[0]  # north at the top
     gap = xr.concat([cube, cube.assign_coords(time=cube.time + np.timedelta64(1, "h"))], "time")
@@ -665,24 +711,27 @@ def test_keogram_computes_only_the_time_range(cube: xr.Dataset) -> None:
     log: list[tuple[str, int]] = []
     lazy = _lazy_cube(cube, log)
     with raise_if_dask_computes(max_computes=1):
-        plot.plot_keogram(lazy, north_azimuth=NORTH,
-                          time=slice("2020-07-02T07:01", "2020-07-02T07:02"))
+        plot.plot_keogram(
+            lazy, north_azimuth=NORTH, time=slice("2020-07-02T07:01", "2020-07-02T07:02")
+        )
     assert sorted(log) == [("image", 1), ("image", 2)]
 
 
 # -- north azimuth, imports ------------------------------------------------------------
 def test_resolve_north_azimuth(cube: xr.Dataset, cells: xr.Dataset) -> None:
     assert resolve_north_azimuth(cube, north_azimuth=400.0) == 40.0
-    assert resolve_north_azimuth(cube, cells=cells.assign_attrs(
-        magnetic_north_azimuth=12.0)) == 12.0
+    assert (
+        resolve_north_azimuth(cube, cells=cells.assign_attrs(magnetic_north_azimuth=12.0)) == 12.0
+    )
     computed = resolve_north_azimuth(cube)  # AACGM-v2 via aurora_xr.geomag
     assert computed == pytest.approx(NORTH, abs=0.1)
 
 
 def test_importing_plot_leaves_cartopy_unloaded() -> None:
     code = "import sys, aurora_xr.plot; print('cartopy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
     assert out == "False"
 
 

@@ -142,8 +142,11 @@ def test_channel_threshold_predictor() -> None:
     ChannelThresholdPredictor(channel="G", low=10, high=30)(frames)
     assert predictor_loads().get("channel_threshold", 0) == before
     info = predictor_info(pred)
-    assert info == {"model_name": "channel_threshold", "model_checksum": pred.checksum,
-                    "threshold": 0.5}
+    assert info == {
+        "model_name": "channel_threshold",
+        "model_checksum": pred.checksum,
+        "threshold": 0.5,
+    }
     assert pred.checksum != ChannelThresholdPredictor(low=10, high=31).checksum
     with pytest.raises(OptionError):
         ChannelThresholdPredictor(low=5, high=5)
@@ -210,7 +213,10 @@ def test_segment_to_store_resumes(tmp_path: Path) -> None:
     manifest = json.loads((store / "manifest.json").read_text())
     assert sorted(manifest["regions"]) == ["0", "1", "2"]
     assert sorted(p.name for p in store.glob("*.nc")) == [
-        "region_000000.nc", "region_000001.nc", "region_000002.nc"]
+        "region_000000.nc",
+        "region_000001.nc",
+        "region_000002.nc",
+    ]
     assert not list(store.glob(".*tmp"))
     with pytest.raises(Exception, match="lacks 3 of 6 regions"):
         open_segmentation_store(store)
@@ -233,8 +239,9 @@ def test_segment_to_store_refuses_other_settings(tmp_path: Path) -> None:
     segment_to_store(ds, GreenPredictor(), tmp_path, region_frames=4)
     with pytest.raises(OptionError, match="threshold"):
         segment_to_store(ds, GreenPredictor(), tmp_path, region_frames=4, threshold=0.9)
-    out = segment_to_store(ds, GreenPredictor(), tmp_path, region_frames=4, threshold=0.9,
-                           overwrite=True)
+    out = segment_to_store(
+        ds, GreenPredictor(), tmp_path, region_frames=4, threshold=0.9, overwrite=True
+    )
     assert out.aurora_mask.attrs["threshold"] == 0.9
 
 
@@ -253,13 +260,21 @@ def test_local_cluster_matches_threaded_and_loads_once_per_worker() -> None:
     cells = square_cells(16, 4)
     expected = segment(ds, pred).compute(scheduler="threads")
     expected_cmp = compare_methods(ds, pred, cells=cells, usable=False, mlt_bins=4).compute(
-        scheduler="threads")
+        scheduler="threads"
+    )
     root = str(Path(__file__).resolve().parents[1])
     env = {"PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-        worker_dashboard_address=None, env=env,
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            worker_dashboard_address=None,
+            env=env,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         result = segment(ds, pred).compute()
         cmp = compare_methods(ds, pred, cells=cells, usable=False, mlt_bins=4).compute()
         loads = client.run(lambda: predictor_loads().get("channel_threshold", 0))

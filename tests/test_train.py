@@ -39,8 +39,9 @@ def tiny_cube(n: int = 20, size: int = SIZE, seed: int = 0) -> xr.Dataset:
     """A small labelled cube: dark noisy sky, bright green bands as aurora."""
     rng = np.random.default_rng(seed)
     half = (size - 1) / 2
-    cal = Calibration(width=size, height=size, zenith_x=half, zenith_y=half,
-                      lens_radius=size / 2 - 2)
+    cal = Calibration(
+        width=size, height=size, zenith_x=half, zenith_y=half, lens_radius=size / 2 - 2
+    )
     el, az = sky_grids(cal)
     lens = np.isfinite(el)
     yy, xx = np.mgrid[0:size, 0:size]
@@ -85,8 +86,16 @@ def cube() -> xr.Dataset:
 
 def _train_tiny(cube: xr.Dataset, out: Path, **options):  # type: ignore[no-untyped-def]
     kwargs = {
-        "arch": LRASPP, "out_dir": out, "epochs": 2, "batch_size": 4, "image_size": 32,
-        "split": (0.6, 0.2, 0.2), "lr": 3e-3, "progress": False, "patience": None, "seed": 7,
+        "arch": LRASPP,
+        "out_dir": out,
+        "epochs": 2,
+        "batch_size": 4,
+        "image_size": 32,
+        "split": (0.6, 0.2, 0.2),
+        "lr": 3e-3,
+        "progress": False,
+        "patience": None,
+        "seed": 7,
     }
     kwargs.update(options)
     return train(cube, **kwargs)
@@ -143,7 +152,11 @@ def test_augmentation_keeps_image_and_mask_aligned(cube: xr.Dataset) -> None:
     gen = torch.Generator().manual_seed(0)
     zenith = ((SIZE - 1) / 2, (SIZE - 1) / 2)
     out_img, out_mask, out_w = augment_batch(
-        images, truth, weights, zenith=zenith, generator=gen,
+        images,
+        truth,
+        weights,
+        zenith=zenith,
+        generator=gen,
         options=Augmentation(brightness=0.0, contrast=0.0),
     )
     assert not torch.equal(out_mask, truth)  # it did move
@@ -216,8 +229,7 @@ def test_evaluate_frames_with_an_oracle(cube: xr.Dataset) -> None:
     lens = source.lens_mask
 
     def oracle(frames, lens_mask=None):  # type: ignore[no-untyped-def]
-        idx = [int(np.flatnonzero((cube.image.values == f).all(axis=(1, 2, 3)))[0])
-               for f in frames]
+        idx = [int(np.flatnonzero((cube.image.values == f).all(axis=(1, 2, 3)))[0]) for f in frames]
         return cube.aurora_truth.values[idx].astype(np.float32)
 
     cell_index = np.where(lens, (np.arange(SIZE * SIZE).reshape(SIZE, SIZE) // 100), -1)
@@ -304,11 +316,11 @@ def test_train_end_to_end_and_evaluate(tmp_path: Path, cube: xr.Dataset) -> None
     saved = json.loads((tmp_path / "run" / "history.json").read_text())
     assert saved["stopped"] == "completed"
 
-    cells = np.where(np.isfinite(cube.elevation.values),
-                     np.arange(SIZE * SIZE).reshape(SIZE, SIZE) // 80, -1)
+    cells = np.where(
+        np.isfinite(cube.elevation.values), np.arange(SIZE * SIZE).reshape(SIZE, SIZE) // 80, -1
+    )
     out_json = tmp_path / "eval.json"
-    ev = evaluate(result.best_checkpoint, cube, cell_index=cells, out_json=out_json,
-                  device="cpu")
+    ev = evaluate(result.best_checkpoint, cube, cell_index=cells, out_json=out_json, device="cpu")
     assert ev.info["n_frames"] == 4
     assert ev.info["split"] == "test"
     assert ev.pixel["tp"] + ev.pixel["fn"] == int(
@@ -350,8 +362,9 @@ def test_batchnorm_momentum_is_set_for_training(tmp_path: Path, cube: xr.Dataset
     key = "backbone.0.1.running_mean"  # first BatchNorm of MobileNetV3 (momentum 0.01)
     means = {}
     for momentum in (0.1, None):
-        run = _train_tiny(cube, tmp_path / str(momentum), epochs=1, max_steps=1,
-                          bn_momentum=momentum)
+        run = _train_tiny(
+            cube, tmp_path / str(momentum), epochs=1, max_steps=1, bn_momentum=momentum
+        )
         means[momentum] = load_checkpoint(run.last_checkpoint).state_dict[key]
     # one step from zero: running_mean = momentum x batch mean
     torch.testing.assert_close(means[0.1], means[None] * 10, rtol=1e-4, atol=1e-7)

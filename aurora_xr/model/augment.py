@@ -167,4 +167,3 @@ def augment_batch(
         jittered = ((out_images - mean) * factor + mean) * gain
         out_images = jittered.clamp(0.0, 1.0) * out_weights
     return out_images, out_masks, out_weights
-

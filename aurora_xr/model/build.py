@@ -250,9 +250,7 @@ def _load_pretrained(
     spec = get_architecture(arch)
     guessed = guess_architecture(state)
     if guessed is not None and guessed != arch:
-        raise CheckpointError(
-            f"{source} holds {guessed} weights, which do not fit {arch}"
-        )
+        raise CheckpointError(f"{source} holds {guessed} weights, which do not fit {arch}")
     own = model.state_dict()
     keep: dict[str, torch.Tensor] = {}
     for key, value in state.items():
@@ -372,4 +370,3 @@ def model_architecture(model: nn.Module) -> str | None:
 def count_parameters(model: nn.Module) -> int:
     """Number of parameters of ``model``."""
     return sum(int(p.numel()) for p in model.parameters())
-

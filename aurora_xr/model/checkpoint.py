@@ -190,9 +190,7 @@ def _read_header(path: Path) -> tuple[dict[str, Any], int]:
     with open(path, "rb") as fh:
         head = fh.read(9)
         if len(head) < 9:
-            raise CheckpointError(
-                f"{path} is not a safetensors checkpoint: only {size} bytes long"
-            )
+            raise CheckpointError(f"{path} is not a safetensors checkpoint: only {size} bytes long")
         (n_header,) = struct.unpack("<Q", head[:8])
         if head[8:9] != b"{" or n_header > min(_MAX_HEADER, size - 8):
             raise CheckpointError(

@@ -333,9 +333,7 @@ class CubeSource:
         if calibration is not None:
             lens = lens_mask_from_calibration(calibration, *self._shape)
         elif "elevation" in ds.variables:
-            lens = lens_mask_from_elevation(
-                ds["elevation"].transpose(y_dim, x_dim).values
-            )
+            lens = lens_mask_from_elevation(ds["elevation"].transpose(y_dim, x_dim).values)
         else:
             try:
                 cal = Calibration.from_attrs(dict(ds.attrs))

@@ -118,8 +118,9 @@ def evaluate_frames(
         probs = predictor(frames, lens_mask=lens) if lens is not None else predictor(frames)
         pred = np.asarray(probs) >= threshold
         if index is not None:
-            cells_true, has_pixels = cell_labels(truth & _or_all(lens), index,
-                                                 min_fraction=min_fraction)
+            cells_true, has_pixels = cell_labels(
+                truth & _or_all(lens), index, min_fraction=min_fraction
+            )
             cells_pred, _ = cell_labels(pred, index, min_fraction=min_fraction)
         for k, frame_index in enumerate(part):
             counts = confusion_counts(pred[k], truth[k], lens)

@@ -479,9 +479,7 @@ class Predictor:
             with net.lock, torch.inference_mode(), _autocast(net.device, net.precision):
                 logits = net.module(x.to(net.device))["out"][:, 0]
                 probs = torch.sigmoid(logits.float()).cpu().numpy()
-            out[part] = postprocess_probabilities(
-                probs, frame_size=(height, width), lens_mask=lens
-            )
+            out[part] = postprocess_probabilities(probs, frame_size=(height, width), lens_mask=lens)
         return out
 
     def predict_mask(

@@ -452,8 +452,14 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
 
     src = open_source(
-        source, calibration=calibration, image_var=image_var, truth_var=truth_var,
-        time_dim=time_dim, y_dim=y_dim, x_dim=x_dim, channel_dim=channel_dim,
+        source,
+        calibration=calibration,
+        image_var=image_var,
+        truth_var=truth_var,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        channel_dim=channel_dim,
     )
     data_checksum = src.checksum()
     fractions = [float(f) for f in split]
@@ -470,12 +476,21 @@ def train(
         zenith = ((size[1] - 1) / 2.0, (size[0] - 1) / 2.0)
 
     config = {
-        "arch": arch, "image_size": list(size), "split": fractions, "seed": int(seed),
-        "data_checksum": data_checksum, "batch_size": batch_size, "epochs": epochs,
-        "lr": float(lr), "weight_decay": float(weight_decay), "schedule": schedule,
-        "contrast_ratio": float(contrast_ratio), "dice_weight": float(dice_weight),
+        "arch": arch,
+        "image_size": list(size),
+        "split": fractions,
+        "seed": int(seed),
+        "data_checksum": data_checksum,
+        "batch_size": batch_size,
+        "epochs": epochs,
+        "lr": float(lr),
+        "weight_decay": float(weight_decay),
+        "schedule": schedule,
+        "contrast_ratio": float(contrast_ratio),
+        "dice_weight": float(dice_weight),
         "pretrained": None if pretrained is None else str(pretrained),
-        "augment": None if aug is None else asdict(aug), "threshold": float(threshold),
+        "augment": None if aug is None else asdict(aug),
+        "threshold": float(threshold),
         "bn_momentum": bn_momentum,
     }
     torch.manual_seed(seed)
@@ -492,8 +507,15 @@ def train(
     best_path = out / "best.safetensors"
     last_path = out / "last.safetensors"
     run: dict[str, Any] = {
-        "config": config, "epoch": 0, "step_in_epoch": 0, "steps": 0, "best_iou": None,
-        "best_epoch": None, "no_improve": 0, "history": [], "finished": None,
+        "config": config,
+        "epoch": 0,
+        "step_in_epoch": 0,
+        "steps": 0,
+        "best_iou": None,
+        "best_epoch": None,
+        "no_improve": 0,
+        "history": [],
+        "finished": None,
     }
     if resume and state_path.is_file():
         saved = _load_state(state_path, model, optimizer, scheduler)
@@ -505,14 +527,19 @@ def train(
             )
         run.update({k: saved[k] for k in run if k in saved})
     split_meta = {
-        "fractions": fractions, "seed": int(seed),
+        "fractions": fractions,
+        "seed": int(seed),
         "sizes": [len(train_idx), len(val_idx), len(test_idx)],
     }
 
     def metadata(metrics: dict[str, Any], epoch: int) -> CheckpointMetadata:
         return CheckpointMetadata(
-            architecture=arch, preprocessing=prep, threshold=threshold,
-            training_data_checksum=data_checksum, split=split_meta, metrics=metrics,
+            architecture=arch,
+            preprocessing=prep,
+            threshold=threshold,
+            training_data_checksum=data_checksum,
+            split=split_meta,
+            metrics=metrics,
             extra={"epoch": epoch, "steps": run["steps"], "train_options": config},
         )
 
@@ -530,8 +557,12 @@ def train(
         first = run["step_in_epoch"]
         losses: list[float] = []
         bar = tqdm(
-            total=len(batches), initial=first, desc=f"epoch {epoch + 1}/{epochs}",
-            unit="batch", disable=not progress, leave=False,
+            total=len(batches),
+            initial=first,
+            desc=f"epoch {epoch + 1}/{epochs}",
+            unit="batch",
+            disable=not progress,
+            leave=False,
         )
         interrupted = False
         for b in range(first, len(batches)):
@@ -539,12 +570,21 @@ def train(
             images, masks, weights = batch.images, batch.masks, batch.weights
             if aug is not None:
                 images, masks, weights = augment_batch(
-                    images, masks, weights, zenith=zenith,
-                    generator=_generator(seed, epoch, b), options=aug,
+                    images,
+                    masks,
+                    weights,
+                    zenith=zenith,
+                    generator=_generator(seed, epoch, b),
+                    options=aug,
                 )
             loss = train_step(
-                model, optimizer, _normalize(images, prep), masks, weights,
-                dice_weight=dice_weight, precision=precision,
+                model,
+                optimizer,
+                _normalize(images, prep),
+                masks,
+                weights,
+                dice_weight=dice_weight,
+                precision=precision,
             )
             if scheduler is not None:
                 scheduler.step()
@@ -567,11 +607,22 @@ def train(
         val_scores = None
         if len(val_idx):
             val_scores = _validate(
-                model, src, val_idx, prep, lens_small, device=dev, precision=precision,
-                batch_size=batch_size, threshold=threshold,
+                model,
+                src,
+                val_idx,
+                prep,
+                lens_small,
+                device=dev,
+                precision=precision,
+                batch_size=batch_size,
+                threshold=threshold,
             )
-            row.update({f"val_{k}": val_scores[k] for k in ("iou", "f1", "precision", "recall",
-                                                           "accuracy")})
+            row.update(
+                {
+                    f"val_{k}": val_scores[k]
+                    for k in ("iou", "f1", "precision", "recall", "accuracy")
+                }
+            )
         row["seconds"] = round(time.perf_counter() - t0, 3)
         run["history"].append(row)
         current = val_scores["iou"] if val_scores is not None else None
@@ -613,11 +664,18 @@ def train(
         best_model.load_state_dict(tensors)
         best_meta = read_metadata(best_path)
         predictor = Predictor.from_model(
-            best_model, metadata=best_meta, device=str(dev),
-            precision="fp32" if precision == "fp32" else "bf16", batch_size=batch_size,
+            best_model,
+            metadata=best_meta,
+            device=str(dev),
+            precision="fp32" if precision == "fp32" else "bf16",
+            batch_size=batch_size,
         )
         result = evaluate_frames(
-            predictor, src, test_idx.tolist(), threshold=threshold, batch_size=batch_size,
+            predictor,
+            src,
+            test_idx.tolist(),
+            threshold=threshold,
+            batch_size=batch_size,
         )
         test_metrics = result.pixel
         metrics = dict(best_meta.metrics)
@@ -638,4 +696,3 @@ def train(
     )
     _write_json(out / "history.json", outcome.to_dict())
     return outcome
-

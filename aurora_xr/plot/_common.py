@@ -168,37 +168,96 @@ def draw_sky_grid(
     radii = np.asarray(radius_of_elevation(np.asarray(elevations, dtype=float)), dtype=float)
     for k, (el, r) in enumerate(zip(elevations, radii, strict=True)):
         ax.add_patch(
-            Circle((0.0, 0.0), float(r), fill=False, edgecolor=color, linewidth=0.5,
-                   linestyle=(0, (2.0, 2.0)), alpha=0.75, zorder=zorder, gid=f"elevation_{el:g}")
+            Circle(
+                (0.0, 0.0),
+                float(r),
+                fill=False,
+                edgecolor=color,
+                linewidth=0.5,
+                linestyle=(0, (2.0, 2.0)),
+                alpha=0.75,
+                zorder=zorder,
+                gid=f"elevation_{el:g}",
+            )
         )
         if label_rings and k % max(1, label_every) == 0:
             tx, ty = sky_xy(r, ring_label_azimuth)
-            ax.text(float(tx), float(ty), f"{el:g}°", fontsize=fontsize - 1.5, color=color,
-                    ha="center", va="center", zorder=zorder + 1, path_effects=_halo(halo))
+            ax.text(
+                float(tx),
+                float(ty),
+                f"{el:g}°",
+                fontsize=fontsize - 1.5,
+                color=color,
+                ha="center",
+                va="center",
+                zorder=zorder + 1,
+                path_effects=_halo(halo),
+            )
     if spokes:
         inner = float(radius_of_elevation(np.asarray([80.0]))[0]) if elevations else 0.0
         for az in range(0, 360, 45):
             x0, y0 = sky_xy(inner, az)
             x1, y1 = sky_xy(RIM, az)
-            ax.plot([x0, x1], [y0, y1], color=color, linewidth=0.4, alpha=0.5,
-                    linestyle=(0, (1.0, 2.5)), zorder=zorder)
-    ax.add_patch(Circle((0.0, 0.0), RIM, fill=False, edgecolor=GRID_LIGHT, linewidth=0.9,
-                        zorder=zorder + 0.5, gid="horizon"))
+            ax.plot(
+                [x0, x1],
+                [y0, y1],
+                color=color,
+                linewidth=0.4,
+                alpha=0.5,
+                linestyle=(0, (1.0, 2.5)),
+                zorder=zorder,
+            )
+    ax.add_patch(
+        Circle(
+            (0.0, 0.0),
+            RIM,
+            fill=False,
+            edgecolor=GRID_LIGHT,
+            linewidth=0.9,
+            zorder=zorder + 0.5,
+            gid="horizon",
+        )
+    )
     if compass:
         for label, caz in (("N", 0.0), ("E", 90.0), ("S", 180.0), ("W", 270.0)):
             tx, ty = sky_xy(RIM + 8.0, caz)
-            ax.text(float(tx), float(ty), label, fontsize=fontsize + 1, fontweight="bold",
-                    ha="center", va="center", color="black", gid=f"compass_{label}")
+            ax.text(
+                float(tx),
+                float(ty),
+                label,
+                fontsize=fontsize + 1,
+                fontweight="bold",
+                ha="center",
+                va="center",
+                color="black",
+                gid=f"compass_{label}",
+            )
     if geo_north_azimuth_mag is not None:
         a = float(geo_north_azimuth_mag)
         mx, my = sky_xy(RIM + 2.5, a)
-        ax.plot([float(mx)], [float(my)], marker=(3, 0, a), markersize=4.5, color="0.35",
-                linestyle="none", zorder=zorder + 1, gid="geographic_north")
+        ax.plot(
+            [float(mx)],
+            [float(my)],
+            marker=(3, 0, a),
+            markersize=4.5,
+            color="0.35",
+            linestyle="none",
+            zorder=zorder + 1,
+            gid="geographic_north",
+        )
         tx, ty = sky_xy(RIM + 9.0, a)
         # keep clear of the compass letters
         if min(abs(((a - c + 180.0) % 360.0) - 180.0) for c in (0, 90, 180, 270)) > 12.0:
-            ax.text(float(tx), float(ty), "geo N", fontsize=fontsize - 1.5, color="0.35",
-                    ha="center", va="center", rotation=0.0)
+            ax.text(
+                float(tx),
+                float(ty),
+                "geo N",
+                fontsize=fontsize - 1.5,
+                color="0.35",
+                ha="center",
+                va="center",
+                rotation=0.0,
+            )
     lim = RIM + (14.0 if compass else 2.0)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
@@ -207,9 +266,7 @@ def draw_sky_grid(
 
 
 # -- cells -----------------------------------------------------------------------------
-def cell_vertices(
-    source: xr.Dataset, cell_dim: Hashable
-) -> tuple[np.ndarray, np.ndarray]:
+def cell_vertices(source: xr.Dataset, cell_dim: Hashable) -> tuple[np.ndarray, np.ndarray]:
     """(n_cells, n_vertices) elevation and magnetic azimuth of the cell corners."""
     names = ("cell_vertices_elevation", "cell_vertices_azimuth_mag")
     missing = [n for n in names if n not in source.variables]
@@ -229,9 +286,9 @@ def cell_vertices(
     return np.asarray(el_v.values, dtype=float), np.asarray(az_v.values, dtype=float)
 
 
-def densify(a: np.ndarray, b: np.ndarray, steps: int, *, periodic_b: bool) -> tuple[
-    np.ndarray, np.ndarray
-]:
+def densify(
+    a: np.ndarray, b: np.ndarray, steps: int, *, periodic_b: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Points along the closed polygon (a, b) with ``steps`` points per edge.
 
     ``b`` is an angle in degrees when ``periodic_b`` (edges take the short way round).
@@ -290,23 +347,42 @@ def add_cells(
     ``"cells_not_observed"``) or None.
     """
     if values is None:
-        coll = PolyCollection(list(polys), facecolors="none", edgecolors=edgecolor,
-                              linewidths=linewidth, zorder=zorder, **kwargs)
+        coll = PolyCollection(
+            list(polys),
+            facecolors="none",
+            edgecolors=edgecolor,
+            linewidths=linewidth,
+            zorder=zorder,
+            **kwargs,
+        )
         coll.set_gid("cells")
         ax.add_collection(coll)
         return coll, None
     values = np.asarray(values, dtype=float)
     bad = ~np.isfinite(values)
     good_polys = [p for p, b in zip(polys, bad, strict=True) if not b]
-    coll = PolyCollection(good_polys, array=values[~bad], cmap=cmap, norm=norm,
-                          edgecolors=edgecolor, linewidths=linewidth, zorder=zorder, **kwargs)
+    coll = PolyCollection(
+        good_polys,
+        array=values[~bad],
+        cmap=cmap,
+        norm=norm,
+        edgecolors=edgecolor,
+        linewidths=linewidth,
+        zorder=zorder,
+        **kwargs,
+    )
     coll.set_gid("cells")
     ax.add_collection(coll)
     nan_coll: PolyCollection | None = None
     if bad.any():
-        nan_coll = PolyCollection([p for p, b in zip(polys, bad, strict=True) if b],
-                                  facecolors=NAN_FACE, edgecolors=NAN_EDGE, hatch=NAN_HATCH,
-                                  linewidths=linewidth, zorder=zorder)
+        nan_coll = PolyCollection(
+            [p for p, b in zip(polys, bad, strict=True) if b],
+            facecolors=NAN_FACE,
+            edgecolors=NAN_EDGE,
+            hatch=NAN_HATCH,
+            linewidths=linewidth,
+            zorder=zorder,
+        )
         nan_coll.set_gid("cells_not_observed")
         ax.add_collection(nan_coll)
     return coll, nan_coll
@@ -321,6 +397,13 @@ def corner_text(ax: Axes, text: str, *, loc: str = "upper left", **kwargs: Any) 
     """Small label in a corner of the axes."""
     x = 0.02 if "left" in loc else 0.98
     y = 0.98 if "upper" in loc else 0.02
-    ax.text(x, y, text, transform=ax.transAxes, fontsize=kwargs.pop("fontsize", SIZE_SMALL),
-            ha="left" if "left" in loc else "right", va="top" if "upper" in loc else "bottom",
-            **kwargs)
+    ax.text(
+        x,
+        y,
+        text,
+        transform=ax.transAxes,
+        fontsize=kwargs.pop("fontsize", SIZE_SMALL),
+        ha="left" if "left" in loc else "right",
+        va="top" if "upper" in loc else "bottom",
+        **kwargs,
+    )

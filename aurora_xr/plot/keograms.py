@@ -96,8 +96,14 @@ def plot_keogram(
     station = ""
     if isinstance(data, xr.Dataset):
         station = str(data.attrs.get("station_code", ""))
-        keo = _keogram(data, north_azimuth=north_azimuth, cells=cells, n_samples=n_samples,
-                       time_dim=time_dim, position_dim=position_dim)
+        keo = _keogram(
+            data,
+            north_azimuth=north_azimuth,
+            cells=cells,
+            n_samples=n_samples,
+            time_dim=time_dim,
+            position_dim=position_dim,
+        )
     elif isinstance(data, xr.DataArray):
         keo = data
     else:
@@ -138,8 +144,7 @@ def plot_keogram(
         fig = plt.figure(figsize=(7.0, 3.0), layout="constrained")
         ax = fig.add_subplot()
     ax.set_facecolor("0.85")
-    mesh = ax.pcolormesh(mdates.date2num(edges_t), edges_a, rgba, shading="flat",
-                         rasterized=True)
+    mesh = ax.pcolormesh(mdates.date2num(edges_t), edges_a, rgba, shading="flat", rasterized=True)
     mesh.set_gid("keogram")
     ax.set_ylim(min(edges_a[0], edges_a[-1]), max(edges_a[0], edges_a[-1]))
     ticks = [t for t in (90, 60, 30, 0, -30, -60, -90) if edges_a.min() <= t <= edges_a.max()]

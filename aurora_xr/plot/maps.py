@@ -64,10 +64,8 @@ def natural_earth_path(
     cartopy, _, _ = _cartopy()  # importing shapereader registers the Natural Earth downloader
     from cartopy.io import Downloader
 
-    downloader = Downloader.from_config(("shapefiles", "natural_earth", resolution, category,
-                                         name))
-    fmt = {"config": cartopy.config, "category": category, "name": name,
-           "resolution": resolution}
+    downloader = Downloader.from_config(("shapefiles", "natural_earth", resolution, category, name))
+    fmt = {"config": cartopy.config, "category": category, "name": name, "resolution": resolution}
     for path in (downloader.pre_downloaded_path(fmt), downloader.target_path(fmt)):
         if path is not None and Path(path).is_file():
             return Path(path)
@@ -91,8 +89,11 @@ def _projection(projection: Any, lat0: float, lon0: float) -> Any:
 
 def _centre(ds: xr.Dataset, cell_dim: Hashable) -> tuple[str, float, float]:
     if "station_latitude" in ds.attrs and "station_longitude" in ds.attrs:
-        return (str(ds.attrs.get("station_code", "")), float(ds.attrs["station_latitude"]),
-                float(ds.attrs["station_longitude"]))
+        return (
+            str(ds.attrs.get("station_code", "")),
+            float(ds.attrs["station_latitude"]),
+            float(ds.attrs["station_longitude"]),
+        )
     for name in ("cell_lat", "cell_lon", "cell_elevation"):
         if name not in ds.variables:
             raise MissingVariableError(
@@ -235,8 +236,9 @@ def plot_cell_map(
         lat_v.transpose(cell_dim, vdim), lon_v.transpose(cell_dim, vdim), da
     )
     polys: list[np.ndarray] = []
-    for la, lo in zip(np.asarray(lat_v.values, float), np.asarray(lon_v.values, float),
-                      strict=True):
+    for la, lo in zip(
+        np.asarray(lat_v.values, float), np.asarray(lon_v.values, float), strict=True
+    ):
         dla, dlo = c.densify(la, lo, 4, periodic_b=True)
         pts = crs.transform_points(geo, dlo, dla)
         polys.append(pts[:, :2])
@@ -274,8 +276,9 @@ def plot_cell_map(
         top = vmax if vmax is not None else (float(finite.max()) if finite.size else 1.0)
         bottom = vmin if vmin is not None else (float(finite.min()) if finite.size else 0.0)
         norm = Normalize(vmin=bottom, vmax=top if top > bottom else bottom + 1.0)
-        coll, _ = c.add_cells(ax, polys, vals, cmap=cm, norm=norm, edgecolor="white",
-                              linewidth=0.25, zorder=3)
+        coll, _ = c.add_cells(
+            ax, polys, vals, cmap=cm, norm=norm, edgecolor="white", linewidth=0.25, zorder=3
+        )
 
     if coastlines:
         path = natural_earth_path(resolution=coastline_resolution)
@@ -296,7 +299,12 @@ def plot_cell_map(
             art.set_gid("coastlines")
 
     gl = gax.gridlines(
-        crs=geo, draw_labels=True, linewidth=0.4, color="0.55", alpha=0.8, linestyle=":",
+        crs=geo,
+        draw_labels=True,
+        linewidth=0.4,
+        color="0.55",
+        alpha=0.8,
+        linestyle=":",
         zorder=2,
     )
     import matplotlib.ticker as mticker
@@ -311,13 +319,31 @@ def plot_cell_map(
     if magnetic_latitudes is not False:
         _draw_mlat(ax, cells, magnetic_latitudes, extent, target, geo, mlat_levels, when)
 
-    ax.plot([lon0], [lat0], marker="*", markersize=9, color="#d62728", markeredgecolor="white",
-            markeredgewidth=0.6, transform=geo, zorder=6, linestyle="none")
+    ax.plot(
+        [lon0],
+        [lat0],
+        marker="*",
+        markersize=9,
+        color="#d62728",
+        markeredgecolor="white",
+        markeredgewidth=0.6,
+        transform=geo,
+        zorder=6,
+        linestyle="none",
+    )
     if code:
         sx, sy = target.transform_point(lon0, lat0, geo)
-        ax.annotate(code, (sx, sy), xytext=(5, 5), textcoords="offset points",
-                    fontsize=SIZE_LABEL, fontweight="bold", color="#d62728", zorder=7,
-                    path_effects=[pe.withStroke(linewidth=2.0, foreground="white")])
+        ax.annotate(
+            code,
+            (sx, sy),
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=SIZE_LABEL,
+            fontweight="bold",
+            color="#d62728",
+            zorder=7,
+            path_effects=[pe.withStroke(linewidth=2.0, foreground="white")],
+        )
     if vals is not None and colorbar and norm is not None:
         cb = gax.get_figure().colorbar(coll, ax=ax, shrink=0.8, pad=0.03)
         from .occurrence import _label
@@ -326,8 +352,7 @@ def plot_cell_map(
         cb.set_label(_label(da, da.name), fontsize=SIZE_LABEL)
         cb.ax.tick_params(labelsize=SIZE_SMALL)
     if vals is not None and np.isnan(vals).any():
-        ax.legend(handles=[c.nan_patch()], loc="lower right", fontsize=SIZE_SMALL,
-                  framealpha=0.8)
+        ax.legend(handles=[c.nan_patch()], loc="lower right", fontsize=SIZE_SMALL, framealpha=0.8)
     if title is None:
         alt = cells.attrs.get("altitude_km")
         where = f"cells at {float(alt):g} km" if alt is not None else "cells"
@@ -365,8 +390,7 @@ def _draw_mlat(
         xx, yy = np.meshgrid(xs, ys)
         ll = geo.transform_points(target, xx, yy)
         alt = float(ds.attrs.get("altitude_km", 110.0))
-        zz, _ = geomag.aacgm_coords(ll[..., 1], ll[..., 0], altitude_km=alt,
-                                    when=_when(ds, when))
+        zz, _ = geomag.aacgm_coords(ll[..., 1], ll[..., 0], altitude_km=alt, when=_when(ds, when))
         zz = np.asarray(zz, dtype=float)
     finite = zz[np.isfinite(zz)]
     if finite.size == 0:
@@ -376,7 +400,16 @@ def _draw_mlat(
         levels = [v for v in np.arange(lo, hi + 0.1, 5.0) if finite.min() < v < finite.max()]
     if not levels:
         return
-    cs = ax.contour(xx, yy, zz, levels=sorted(levels), colors=[GRID_LIGHT], linewidths=0.8,
-                    linestyles="--", zorder=5, transform=target)
+    cs = ax.contour(
+        xx,
+        yy,
+        zz,
+        levels=sorted(levels),
+        colors=[GRID_LIGHT],
+        linewidths=0.8,
+        linestyles="--",
+        zorder=5,
+        transform=target,
+    )
     cs.set_gid("magnetic_latitude")
     ax.clabel(cs, fmt=lambda v: f"{v:g}° MLAT", fontsize=SIZE_SMALL, inline=True)

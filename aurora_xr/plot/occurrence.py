@@ -36,9 +36,7 @@ def _hour(h: float) -> str:
     return f"{h:02.0f}" if float(h).is_integer() else f"{h:04.1f}"
 
 
-def mlt_bin(
-    centres: np.ndarray, mlt: float
-) -> tuple[int, float, float]:
+def mlt_bin(centres: np.ndarray, mlt: float) -> tuple[int, float, float]:
     """Position and edges (hours) of the MLT bin that contains ``mlt``.
 
     Parameters
@@ -68,9 +66,7 @@ def _pick_methods(
     if method_dim not in da.dims:
         if methods not in (None, [], ()):
             wanted = [methods] if isinstance(methods, str) else list(methods)
-            raise OptionError(
-                f"{da.name!r} has no {method_dim!r} dim to select {wanted} from"
-            )
+            raise OptionError(f"{da.name!r} has no {method_dim!r} dim to select {wanted} from")
         return [None]
     available = [v.item() if hasattr(v, "item") else v for v in da[method_dim].values]
     if methods is None:
@@ -129,9 +125,7 @@ def _geometry(
     source = cells if cells is not None else occ
     el_v, az_v = c.cell_vertices(source, cell_dim)
     north = source.attrs.get("magnetic_north_azimuth", occ.attrs.get("magnetic_north_azimuth"))
-    return c.sky_polygons(el_v, az_v, c.zenith_radius), (
-        None if north is None else float(north)
-    )
+    return c.sky_polygons(el_v, az_v, c.zenith_radius), (None if north is None else float(north))
 
 
 def _norm(
@@ -169,9 +163,15 @@ def _draw_map(
     import matplotlib as mpl
 
     cm = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
-    coll, _ = c.add_cells(ax, polys, values, cmap=cm, norm=norm,
-                          edgecolor=(1.0, 1.0, 1.0, 0.45) if compact else "white",
-                          linewidth=0.12 if compact else 0.3)
+    coll, _ = c.add_cells(
+        ax,
+        polys,
+        values,
+        cmap=cm,
+        norm=norm,
+        edgecolor=(1.0, 1.0, 1.0, 0.45) if compact else "white",
+        linewidth=0.12 if compact else 0.3,
+    )
     c.draw_sky_grid(
         ax,
         elevations=elevations,
@@ -263,15 +263,29 @@ def plot_occurrence(
         fig = plt.figure(figsize=(4.6, 4.0), layout="constrained")
         ax = fig.add_subplot()
     nrm = _norm(values, norm, vmin, vmax)
-    coll = _draw_map(ax, polys, values, cmap=cmap, norm=nrm, north=north,
-                     elevations=elevation_circles, compact=False)
+    coll = _draw_map(
+        ax,
+        polys,
+        values,
+        cmap=cmap,
+        norm=nrm,
+        north=north,
+        elevations=elevation_circles,
+        compact=False,
+    )
     if colorbar:
         cb = ax.get_figure().colorbar(coll, ax=ax, shrink=0.78, pad=0.02)  # type: ignore[union-attr]
         cb.set_label(_label(da, variable), fontsize=SIZE_LABEL)
         cb.ax.tick_params(labelsize=SIZE_SMALL)
     if np.isnan(values).any():
-        ax.legend(handles=[c.nan_patch()], loc="lower right", fontsize=SIZE_SMALL,
-                  frameon=False, handlelength=1.2, borderaxespad=0.0)
+        ax.legend(
+            handles=[c.nan_patch()],
+            loc="lower right",
+            fontsize=SIZE_SMALL,
+            frameon=False,
+            handlelength=1.2,
+            borderaxespad=0.0,
+        )
     if title is None:
         title = " · ".join(s for s in (label, f"MLT {_hour(lo)}–{_hour(hi)}") if s)
     if title:
@@ -358,13 +372,28 @@ def plot_occurrence_grid(
     width = panel_size * sum(ratios) + 0.9
     height = panel_size * nrows + 1.0
     fig = plt.figure(figsize=(width, height))
-    gs = fig.add_gridspec(nrows, len(ratios), width_ratios=ratios, left=0.01, right=0.94,
-                          bottom=0.3 / height, top=1 - 0.62 / height, wspace=0.03, hspace=0.06)
+    gs = fig.add_gridspec(
+        nrows,
+        len(ratios),
+        width_ratios=ratios,
+        left=0.01,
+        right=0.94,
+        bottom=0.3 / height,
+        top=1 - 0.62 / height,
+        wspace=0.03,
+        hspace=0.06,
+    )
     rings = ", ".join(f"{float(e):g}°" for e in elevation_circles)
-    fig.text(0.01, 0.08 / height,
-             "MLT bin in each panel's corner · magnetic north up, magnetic east left"
-             + (f" · circles at {rings} elevation" if rings else ""),
-             ha="left", va="bottom", fontsize=SIZE_SMALL, color="0.3")
+    fig.text(
+        0.01,
+        0.08 / height,
+        "MLT bin in each panel's corner · magnetic north up, magnetic east left"
+        + (f" · circles at {rings} elevation" if rings else ""),
+        ha="left",
+        va="bottom",
+        fontsize=SIZE_SMALL,
+        color="0.3",
+    )
     centres = arrays[0][mlt_dim].values
     mappable = None
     any_nan = False
@@ -372,18 +401,38 @@ def plot_occurrence_grid(
         col0 = k * (ncols + 1)
         for b in range(nbins):
             ax = fig.add_subplot(gs[b // ncols, col0 + b % ncols])
-            mappable = _draw_map(ax, polys, vals[b], cmap=cmap, norm=nrm, north=None,
-                                 elevations=elevation_circles, compact=True)
+            mappable = _draw_map(
+                ax,
+                polys,
+                vals[b],
+                cmap=cmap,
+                norm=nrm,
+                north=None,
+                elevations=elevation_circles,
+                compact=True,
+            )
             ax.set_gid(f"mlt_{k}_{b}")
             any_nan = any_nan or bool(np.isnan(vals[b]).any())
             _, lo, hi = mlt_bin(centres, float(centres[b]))
-            c.corner_text(ax, f"{_hour(lo)}–{_hour(hi)}", loc="upper left",
-                          fontsize=SIZE_SMALL - 0.5, color="0.2")
+            c.corner_text(
+                ax,
+                f"{_hour(lo)}–{_hour(hi)}",
+                loc="upper left",
+                fontsize=SIZE_SMALL - 0.5,
+                color="0.2",
+            )
         left = gs[0, col0].get_position(fig).x0
         right = gs[0, col0 + ncols - 1].get_position(fig).x1
-        fig.text((left + right) / 2.0, 1 - 0.18 / height, label or str(variable),
-                 ha="center", va="top", fontsize=SIZE_TITLE, fontweight="bold")
-    cax = fig.add_subplot(gs[max(0, nrows // 2 - 1): max(1, nrows // 2 + 1), -1])
+        fig.text(
+            (left + right) / 2.0,
+            1 - 0.18 / height,
+            label or str(variable),
+            ha="center",
+            va="top",
+            fontsize=SIZE_TITLE,
+            fontweight="bold",
+        )
+    cax = fig.add_subplot(gs[max(0, nrows // 2 - 1) : max(1, nrows // 2 + 1), -1])
     sm = ScalarMappable(norm=nrm, cmap=mappable.get_cmap() if mappable is not None else cmap)
     cb = fig.colorbar(sm, cax=cax)
     cb.set_label(_label(occ[variable], variable), fontsize=SIZE_LABEL)
@@ -391,8 +440,14 @@ def plot_occurrence_grid(
         _ratio_ticks(cb, nrm)
     cb.ax.tick_params(labelsize=SIZE_SMALL)
     if any_nan:
-        fig.legend(handles=[c.nan_patch()], loc="lower right", fontsize=SIZE_SMALL,
-                   frameon=False, handlelength=1.2, bbox_to_anchor=(1.0, 0.0))
+        fig.legend(
+            handles=[c.nan_patch()],
+            loc="lower right",
+            fontsize=SIZE_SMALL,
+            frameon=False,
+            handlelength=1.2,
+            bbox_to_anchor=(1.0, 0.0),
+        )
     if title:
         fig.suptitle(title, fontsize=SIZE_TITLE + 1, y=1.0)
     return fig
@@ -414,7 +469,7 @@ def _ratio_norm(values: np.ndarray, limit: float = 100.0) -> LogNorm:
     finite = values[np.isfinite(values) & (values > 0)]
     span = float(np.max(np.abs(np.log10(finite)))) if finite.size else 1.0
     span = min(max(span, np.log10(2.0)), np.log10(limit))
-    return LogNorm(vmin=10.0 ** -span, vmax=10.0**span)
+    return LogNorm(vmin=10.0**-span, vmax=10.0**span)
 
 
 def plot_comparison(
@@ -472,10 +527,17 @@ def plot_comparison(
         (ratio_all,) = c.compute_together(ratio_all)
         norm = _ratio_norm(np.asarray(ratio_all.values, dtype=float))
         sub = cmp.assign({ratio_var: ratio_all})
-        return plot_occurrence_grid(sub, variable=ratio_var, cells=cells, norm=norm,
-                                    cmap=ratio_cmap, mlt_dim=mlt_dim, method_dim=method_dim,
-                                    cell_dim=cell_dim,
-                                    title="Occurrence-rate ratio, FCN / difference method")
+        return plot_occurrence_grid(
+            sub,
+            variable=ratio_var,
+            cells=cells,
+            norm=norm,
+            cmap=ratio_cmap,
+            mlt_dim=mlt_dim,
+            method_dim=method_dim,
+            cell_dim=cell_dim,
+            title="Occurrence-rate ratio, FCN / difference method",
+        )
     if len(methods) != 2:
         raise OptionError(f"methods must name two methods; found {methods}")
     rates = []
@@ -495,23 +557,45 @@ def plot_comparison(
     fig = plt.figure(figsize=(11.0, 3.9), layout="constrained")
     axes = fig.subplots(1, 3)
     for k, ax in enumerate(axes[:2]):
-        coll = _draw_map(ax, polys, vals[k], cmap=cmap, norm=rate_norm, north=north,
-                         elevations=DEFAULT_ELEVATIONS, compact=False)
+        coll = _draw_map(
+            ax,
+            polys,
+            vals[k],
+            cmap=cmap,
+            norm=rate_norm,
+            north=north,
+            elevations=DEFAULT_ELEVATIONS,
+            compact=False,
+        )
         ax.set_title(f"({'ab'[k]}) {method_label(methods[k])}", fontsize=SIZE_TITLE)
     cb = fig.colorbar(coll, ax=list(axes[:2]), shrink=0.78, pad=0.02)
     cb.set_label(_LABELS["occurrence_rate"], fontsize=SIZE_LABEL)
     cb.ax.tick_params(labelsize=SIZE_SMALL)
     rnorm = _ratio_norm(vals[2])
-    coll = _draw_map(axes[2], polys, vals[2], cmap=ratio_cmap, norm=rnorm, north=north,
-                     elevations=DEFAULT_ELEVATIONS, compact=False)
-    axes[2].set_title(f"(c) {method_label(methods[0])} / {method_label(methods[1])}",
-                      fontsize=SIZE_TITLE)
+    coll = _draw_map(
+        axes[2],
+        polys,
+        vals[2],
+        cmap=ratio_cmap,
+        norm=rnorm,
+        north=north,
+        elevations=DEFAULT_ELEVATIONS,
+        compact=False,
+    )
+    axes[2].set_title(
+        f"(c) {method_label(methods[0])} / {method_label(methods[1])}", fontsize=SIZE_TITLE
+    )
     cb = fig.colorbar(coll, ax=axes[2], shrink=0.78, pad=0.02, extend="both")
     cb.set_label("rate ratio", fontsize=SIZE_LABEL)
     _ratio_ticks(cb, rnorm)
     cb.ax.tick_params(labelsize=SIZE_SMALL)
     if any(np.isnan(v).any() for v in vals):
-        fig.legend(handles=[c.nan_patch()], loc="lower right", fontsize=SIZE_SMALL,
-                   frameon=False, handlelength=1.2)
+        fig.legend(
+            handles=[c.nan_patch()],
+            loc="lower right",
+            fontsize=SIZE_SMALL,
+            frameon=False,
+            handlelength=1.2,
+        )
     fig.suptitle(f"MLT {_hour(lo)}–{_hour(hi)}", fontsize=SIZE_TITLE + 1)
     return fig

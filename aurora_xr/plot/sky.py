@@ -162,8 +162,14 @@ def _load_frame(
         )
     image = ds[image_var]
     if time_dim in image.dims:
-        cal = validate_cube(ds, image_var=image_var, time_dim=time_dim, y_dim=y_dim,
-                            x_dim=x_dim, channel_dim=channel_dim)
+        cal = validate_cube(
+            ds,
+            image_var=image_var,
+            time_dim=time_dim,
+            y_dim=y_dim,
+            x_dim=x_dim,
+            channel_dim=channel_dim,
+        )
         assert cal is not None
         frame = ds.isel({time_dim: c.frame_index(ds, time, time_dim)})
     else:  # a single frame, e.g. ds.isel(time=i)
@@ -187,14 +193,11 @@ def _load_frame(
             f"the 'fcn' overlay needs a {mask_var!r} variable (from aurora_xr.segment); "
             f"found {', '.join(map(str, ds.data_vars))}"
         )
-    north = resolve_north_azimuth(ds, north_azimuth=north_azimuth, cells=cells,
-                                  time_dim=time_dim)
+    north = resolve_north_azimuth(ds, north_azimuth=north_azimuth, cells=cells, time_dim=time_dim)
     time_value = frame[time_dim].values if time_dim in frame.coords else None
     det, observed = _difference_at(difference, time_value, time_dim, cell_dim)
     img = frame[image_var].transpose(y_dim, x_dim, channel_dim).reset_coords(drop=True)
-    mask = (
-        frame[mask_var].transpose(y_dim, x_dim).reset_coords(drop=True) if want_mask else None
-    )
+    mask = frame[mask_var].transpose(y_dim, x_dim).reset_coords(drop=True) if want_mask else None
     img_v, mask_v, det_v, obs_v = c.compute_together(img, mask, det, observed)
     if mask_v is not None and mask_v.dtype != bool:
         raise DtypeError(f"expected {mask_var!r} of dtype bool; found {mask_v.dtype}")
@@ -250,14 +253,23 @@ def _draw(
         if mask.any() and not mask.all():
             centres = np.linspace(extent[0], extent[1], size + 1)
             centres = (centres[1:] + centres[:-1]) / 2.0
-            cs = ax.contour(centres, centres[::-1], mask.astype(np.float32), levels=[0.5],
-                            colors=[FCN_COLOR], linewidths=0.9, zorder=2.5)
+            cs = ax.contour(
+                centres,
+                centres[::-1],
+                mask.astype(np.float32),
+                levels=[0.5],
+                colors=[FCN_COLOR],
+                linewidths=0.9,
+                zorder=2.5,
+            )
             cs.set_clip_path(clip)
-        handles.append(Patch(facecolor=to_rgba(FCN_COLOR, 0.42), edgecolor=FCN_COLOR,
-                             label="FCN mask"))
+        handles.append(
+            Patch(facecolor=to_rgba(FCN_COLOR, 0.42), edgecolor=FCN_COLOR, label="FCN mask")
+        )
     if polys is not None:
-        grid = PolyCollection(polys, facecolors="none", edgecolors=(1, 1, 1, 0.22),
-                              linewidths=0.3, zorder=3)
+        grid = PolyCollection(
+            polys, facecolors="none", edgecolors=(1, 1, 1, 0.22), linewidths=0.3, zorder=3
+        )
         grid.set_gid("cell_grid")
         ax.add_collection(grid)
         if show_difference and fr.detected is not None:
@@ -267,33 +279,70 @@ def _draw(
                     f"has {len(polys)}"
                 )
             hit = [p for p, d in zip(polys, fr.detected, strict=True) if d]
-            coll = PolyCollection(hit, facecolors=[to_rgba(DIFFERENCE_COLOR, 0.28)],
-                                  edgecolors=[DIFFERENCE_COLOR], linewidths=0.9, zorder=3.5)
+            coll = PolyCollection(
+                hit,
+                facecolors=[to_rgba(DIFFERENCE_COLOR, 0.28)],
+                edgecolors=[DIFFERENCE_COLOR],
+                linewidths=0.9,
+                zorder=3.5,
+            )
             coll.set_gid("difference_cells")
             ax.add_collection(coll)
             if fr.observed is not None and fr.observed.ndim == 0 and not fr.observed:
-                c.corner_text(ax, "frame not observed\n(no partner frame)", loc="lower right",
-                              color="0.35")
+                c.corner_text(
+                    ax, "frame not observed\n(no partner frame)", loc="lower right", color="0.35"
+                )
             elif fr.observed is not None and fr.observed.ndim == 1 and not fr.observed.all():
                 off = [p for p, o in zip(polys, fr.observed, strict=True) if not o]
-                unobs = PolyCollection(off, facecolors="none", edgecolors=[NAN_EDGE],
-                                       hatch=NAN_HATCH, linewidths=0.3, zorder=3.2)
+                unobs = PolyCollection(
+                    off,
+                    facecolors="none",
+                    edgecolors=[NAN_EDGE],
+                    hatch=NAN_HATCH,
+                    linewidths=0.3,
+                    zorder=3.2,
+                )
                 unobs.set_gid("cells_not_observed")
                 ax.add_collection(unobs)
-                handles.append(Patch(facecolor="none", edgecolor=NAN_EDGE, hatch=NAN_HATCH,
-                                     label="not observed"))
-            handles.append(Patch(facecolor=to_rgba(DIFFERENCE_COLOR, 0.28),
-                                 edgecolor=DIFFERENCE_COLOR, label="difference cells"))
+                handles.append(
+                    Patch(
+                        facecolor="none", edgecolor=NAN_EDGE, hatch=NAN_HATCH, label="not observed"
+                    )
+                )
+            handles.append(
+                Patch(
+                    facecolor=to_rgba(DIFFERENCE_COLOR, 0.28),
+                    edgecolor=DIFFERENCE_COLOR,
+                    label="difference cells",
+                )
+            )
     if show_difference and fr.detected is None:
-        c.corner_text(ax, "no difference detection\nfor this frame" if fr.difference_given
-                      else "no difference detections given", loc="lower right",
-                      color="0.35")
-    c.draw_sky_grid(ax, radius_of_elevation=_radius_fn(fr.cal), elevations=elevation_circles,
-                    dark=True, geo_north_azimuth_mag=(-fr.north) % 360.0)
+        c.corner_text(
+            ax,
+            "no difference detection\nfor this frame"
+            if fr.difference_given
+            else "no difference detections given",
+            loc="lower right",
+            color="0.35",
+        )
+    c.draw_sky_grid(
+        ax,
+        radius_of_elevation=_radius_fn(fr.cal),
+        elevations=elevation_circles,
+        dark=True,
+        geo_north_azimuth_mag=(-fr.north) % 360.0,
+    )
     if legend and handles:
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.02),
-                  ncol=len(handles), frameon=False, fontsize=SIZE_SMALL, handlelength=1.2,
-                  columnspacing=1.0)
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.02),
+            ncol=len(handles),
+            frameon=False,
+            fontsize=SIZE_SMALL,
+            handlelength=1.2,
+            columnspacing=1.0,
+        )
     if title is None:
         title = "  ".join(s for s in (fr.station, c.time_label(fr.time)) if s)
     if title:
@@ -326,8 +375,11 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 
 
 def _resolve_overlays(
-    overlays: Sequence[str] | str | None, ds: xr.Dataset, mask_var: Hashable,
-    difference: Any, cells: Any,
+    overlays: Sequence[str] | str | None,
+    ds: xr.Dataset,
+    mask_var: Hashable,
+    difference: Any,
+    cells: Any,
 ) -> tuple[bool, bool]:
     if overlays is None:
         return mask_var in ds.data_vars, difference is not None and cells is not None
@@ -416,14 +468,34 @@ def plot_sky(
     """
     cells = _cells_from(cells, difference)
     show_mask, show_diff = _resolve_overlays(overlays, ds, mask_var, difference, cells)
-    fr = _load_frame(ds, time, want_mask=show_mask, difference=difference if show_diff else None,
-                     north_azimuth=north_azimuth, cells=cells, image_var=image_var,
-                     mask_var=mask_var, time_dim=time_dim, y_dim=y_dim, x_dim=x_dim,
-                     channel_dim=channel_dim, cell_dim=cell_dim, contrast=contrast)
+    fr = _load_frame(
+        ds,
+        time,
+        want_mask=show_mask,
+        difference=difference if show_diff else None,
+        north_azimuth=north_azimuth,
+        cells=cells,
+        image_var=image_var,
+        mask_var=mask_var,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        channel_dim=channel_dim,
+        cell_dim=cell_dim,
+        contrast=contrast,
+    )
     polys = _cell_polys(cells, fr.cal, cell_dim) if cells is not None else None
     ax = _new_axes(ax, (4.2, 4.6))
-    return _draw(ax, fr, show_mask=show_mask, polys=polys, show_difference=show_diff,
-                 elevation_circles=elevation_circles, legend=legend, title=title)
+    return _draw(
+        ax,
+        fr,
+        show_mask=show_mask,
+        polys=polys,
+        show_difference=show_diff,
+        elevation_circles=elevation_circles,
+        legend=legend,
+        title=title,
+    )
 
 
 def plot_three_panel(
@@ -481,20 +553,41 @@ def plot_three_panel(
     cells = _cells_from(cells, difference)
     has_mask = mask_var in ds.data_vars
     use_diff = difference is not None and cells is not None
-    fr = _load_frame(ds, time, want_mask=has_mask, difference=difference if use_diff else None,
-                     north_azimuth=north_azimuth, cells=cells, image_var=image_var,
-                     mask_var=mask_var, time_dim=time_dim, y_dim=y_dim, x_dim=x_dim,
-                     channel_dim=channel_dim, cell_dim=cell_dim, contrast=contrast)
+    fr = _load_frame(
+        ds,
+        time,
+        want_mask=has_mask,
+        difference=difference if use_diff else None,
+        north_azimuth=north_azimuth,
+        cells=cells,
+        image_var=image_var,
+        mask_var=mask_var,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
+        channel_dim=channel_dim,
+        cell_dim=cell_dim,
+        contrast=contrast,
+    )
     polys = _cell_polys(cells, fr.cal, cell_dim) if cells is not None else None
     fig = plt.figure(figsize=figsize, layout="constrained")
     axes = fig.subplots(1, 3)
     for k, (ax, label) in enumerate(zip(axes, titles, strict=True)):
-        _draw(ax, fr, show_mask=(k == 2), polys=polys if k == 1 else None,
-              show_difference=(k == 1), elevation_circles=elevation_circles, legend=k > 0,
-              title=f"({'abc'[k]}) {label}")
+        _draw(
+            ax,
+            fr,
+            show_mask=(k == 2),
+            polys=polys if k == 1 else None,
+            show_difference=(k == 1),
+            elevation_circles=elevation_circles,
+            legend=k > 0,
+            title=f"({'abc'[k]}) {label}",
+        )
         if k == 2 and fr.mask is None:
             c.corner_text(ax, f"no {mask_var} in the cube", loc="lower right", color="0.35")
     head = "  ".join(s for s in (fr.station, c.time_label(fr.time)) if s)
-    fig.suptitle(f"{head}  ·  geomagnetic view, looking up" if head
-                 else "geomagnetic view, looking up", fontsize=SIZE_TITLE + 1)
+    fig.suptitle(
+        f"{head}  ·  geomagnetic view, looking up" if head else "geomagnetic view, looking up",
+        fontsize=SIZE_TITLE + 1,
+    )
     return fig

@@ -55,7 +55,11 @@ _FORMATS = {"png": ("PNG", ".png"), "jpeg": ("JPEG", ".jpg"), "jpg": ("JPEG", ".
 
 
 def archive_path(
-    dest: str | os.PathLike[str], station: str, time: Any, *, role: str = "frame",
+    dest: str | os.PathLike[str],
+    station: str,
+    time: Any,
+    *,
+    role: str = "frame",
     fmt: str = "png",
 ) -> Path:
     """Path of a file of the archive at ``dest`` for a UT ``time``.
@@ -163,8 +167,13 @@ stationary_fraction, mlt_occurrence, activity, truth_threshold
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise OptionError(f"expected batch_size as a positive int; found {batch_size!r}")
     options = sky_options(
-        seed=seed, moon=moon, clouds=clouds, stationary_fraction=stationary_fraction,
-        mlt_occurrence=mlt_occurrence, activity=activity, truth_threshold=truth_threshold,
+        seed=seed,
+        moon=moon,
+        clouds=clouds,
+        stationary_fraction=stationary_fraction,
+        mlt_occurrence=mlt_occurrence,
+        activity=activity,
+        truth_threshold=truth_threshold,
     )
     times = frame_times(start=start, n_frames=n_frames, duration=duration, cadence=cadence)
     check_date_range(times)
@@ -201,12 +210,16 @@ stationary_fraction, mlt_occurrence, activity, truth_threshold
         "last_time": str(times[-1]),
         "n_frames": int(times.size),
         "options": {
-            "seed": options.seed, "moon": options.moon, "clouds": options.clouds,
+            "seed": options.seed,
+            "moon": options.moon,
+            "clouds": options.clouds,
             "stationary_fraction": options.aurora.stationary_fraction,
             "mlt_occurrence": options.aurora.mlt_occurrence,
-            "activity": options.aurora.activity, "truth_threshold": options.truth_threshold,
+            "activity": options.aurora.activity,
+            "truth_threshold": options.truth_threshold,
             "cadence": str(np.timedelta64(int(times[1] - times[0]), "ns"))
-            if times.size > 1 else None,
+            if times.size > 1
+            else None,
         },
     }
     tmp = root / f".{ARCHIVE_SIDECAR}.tmp"

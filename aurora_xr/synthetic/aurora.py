@@ -99,8 +99,9 @@ _SECTORS = (
     _Sector("dawn", 7.0, 1.6, 1.8, ("u", -81.5, -74.0), (-3.0, 4.0), 0.5, 0.5, (0.1, 0.3)),
     _Sector("late-morning", 9.8, 1.1, 0.9, ("u", -76.5, -73.0), (5.0, 2.5), 0.7, 0.3, (0.1, 0.3)),
     _Sector("cusp", 12.5, 1.3, 1.1, ("n", -77.3, 0.7), (0.0, 3.0), 0.3, 0.2, (1.0, 2.5)),
-    _Sector("background", np.nan, 0.0, 0.18, ("u", -82.0, -72.5), (0.0, 5.0), 1.0, 0.2,
-            (0.15, 0.5)),
+    _Sector(
+        "background", np.nan, 0.0, 0.18, ("u", -82.0, -72.5), (0.0, 5.0), 1.0, 0.2, (0.15, 0.5)
+    ),
 )
 
 
@@ -200,39 +201,73 @@ def _draw_form(
     along = rng.normal(*sector.along)
     red = rng.uniform(*sector.red)
     common: dict[str, Any] = dict(
-        key=key, start_ns=start, along_centre=along, red_ratio=red,
-        ray_scale=rng.uniform(18.0, 40.0), ray_phase=rng.uniform(0.0, 4096.0),
-        wave_k=2.0 * np.pi / rng.uniform(4.0, 14.0), wave_phase=rng.uniform(0.0, 2 * np.pi),
-        pulse_period=rng.uniform(2.0, 12.0), pulse_phase=rng.uniform(0.0, 2 * np.pi),
+        key=key,
+        start_ns=start,
+        along_centre=along,
+        red_ratio=red,
+        ray_scale=rng.uniform(18.0, 40.0),
+        ray_phase=rng.uniform(0.0, 4096.0),
+        wave_k=2.0 * np.pi / rng.uniform(4.0, 14.0),
+        wave_phase=rng.uniform(0.0, 2 * np.pi),
+        pulse_period=rng.uniform(2.0, 12.0),
+        pulse_phase=rng.uniform(0.0, 2 * np.pi),
     )
     if stationary:
         if sector.name != "cusp":  # quiet arcs sit in the equatorward sky, low down
             mlat = rng.uniform(-77.0, -72.6)
         return AuroralForm(
-            kind=STATIONARY, patch=False, duration=rng.uniform(25.0, 100.0),
-            ramp=rng.uniform(6.0, 12.0), mlat=mlat, drift=0.0, width=rng.uniform(0.18, 0.5),
-            along_half=rng.uniform(8.0, 30.0), along_drift=0.0,
+            kind=STATIONARY,
+            patch=False,
+            duration=rng.uniform(25.0, 100.0),
+            ramp=rng.uniform(6.0, 12.0),
+            mlat=mlat,
+            drift=0.0,
+            width=rng.uniform(0.18, 0.5),
+            along_half=rng.uniform(8.0, 30.0),
+            along_drift=0.0,
             amplitude=float(np.exp(rng.normal(np.log(26.0), 0.45))),
-            ray_amp=rng.uniform(0.0, 0.12), wave_amp=rng.uniform(0.0, 0.25), wave_speed=0.0,
-            pulse_amp=0.0, jitter=0.0, **common,
+            ray_amp=rng.uniform(0.0, 0.12),
+            wave_amp=rng.uniform(0.0, 0.25),
+            wave_speed=0.0,
+            pulse_amp=0.0,
+            jitter=0.0,
+            **common,
         )
     if patch_u < sector.patches:
         return AuroralForm(
-            kind=DYNAMIC, patch=True, duration=rng.uniform(5.0, 35.0),
-            ramp=rng.uniform(1.0, 3.0), mlat=mlat, drift=rng.normal(0.0, 0.08),
-            width=rng.uniform(0.5, 1.6), along_half=rng.uniform(1.0, 3.5),
+            kind=DYNAMIC,
+            patch=True,
+            duration=rng.uniform(5.0, 35.0),
+            ramp=rng.uniform(1.0, 3.0),
+            mlat=mlat,
+            drift=rng.normal(0.0, 0.08),
+            width=rng.uniform(0.5, 1.6),
+            along_half=rng.uniform(1.0, 3.5),
             along_drift=rng.normal(0.0, 0.15),
             amplitude=float(np.exp(rng.normal(np.log(24.0), 0.5))),
-            ray_amp=0.0, wave_amp=0.0, wave_speed=0.0, pulse_amp=rng.uniform(0.2, 0.6),
-            jitter=0.4, **common,
+            ray_amp=0.0,
+            wave_amp=0.0,
+            wave_speed=0.0,
+            pulse_amp=rng.uniform(0.2, 0.6),
+            jitter=0.4,
+            **common,
         )
     return AuroralForm(
-        kind=DYNAMIC, patch=False, duration=rng.uniform(5.0, 50.0), ramp=rng.uniform(1.5, 4.0),
-        mlat=mlat, drift=rng.normal(0.0, 0.05), width=rng.uniform(0.1, 0.4),
-        along_half=rng.uniform(6.0, 25.0), along_drift=rng.normal(0.0, 0.1),
+        kind=DYNAMIC,
+        patch=False,
+        duration=rng.uniform(5.0, 50.0),
+        ramp=rng.uniform(1.5, 4.0),
+        mlat=mlat,
+        drift=rng.normal(0.0, 0.05),
+        width=rng.uniform(0.1, 0.4),
+        along_half=rng.uniform(6.0, 25.0),
+        along_drift=rng.normal(0.0, 0.1),
         amplitude=float(np.exp(rng.normal(np.log(40.0), 0.6))),
-        ray_amp=rng.uniform(0.15, 0.6), wave_amp=rng.uniform(0.1, 0.8),
-        wave_speed=rng.normal(0.0, 0.6), pulse_amp=rng.uniform(0.05, 0.35), jitter=0.2,
+        ray_amp=rng.uniform(0.15, 0.6),
+        wave_amp=rng.uniform(0.1, 0.8),
+        wave_speed=rng.normal(0.0, 0.6),
+        pulse_amp=rng.uniform(0.05, 0.35),
+        jitter=0.2,
         **common,
     )
 

@@ -47,8 +47,9 @@ def _as_timestamp(value: Any, name: str) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError) as exc:
-        raise OptionError(f"expected {name} as a date/time (e.g. '2020-06-21T00:00'); "
-                          f"found {value!r}") from exc
+        raise OptionError(
+            f"expected {name} as a date/time (e.g. '2020-06-21T00:00'); found {value!r}"
+        ) from exc
     if stamp is pd.NaT:
         raise OptionError(f"expected {name} as a date/time; found {value!r}")
     if stamp.tzinfo is not None:
@@ -60,8 +61,9 @@ def _as_timedelta(value: Any, name: str) -> pd.Timedelta:
     try:
         delta = pd.Timedelta(value)
     except (TypeError, ValueError) as exc:
-        raise OptionError(f"expected {name} as a duration (e.g. '1min', '6h'); "
-                          f"found {value!r}") from exc
+        raise OptionError(
+            f"expected {name} as a duration (e.g. '1min', '6h'); found {value!r}"
+        ) from exc
     if delta is pd.NaT:
         raise OptionError(f"expected {name} as a duration; found {value!r}")
     return delta
@@ -174,9 +176,7 @@ def _time_chunks(n: int, chunks: Any) -> tuple[int, ...] | None:
         return None
     size = chunks.get("time") if isinstance(chunks, Mapping) else chunks
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
-        raise OptionError(
-            f"expected chunks as a positive int or {{'time': int}}; found {chunks!r}"
-        )
+        raise OptionError(f"expected chunks as a positive int or {{'time': int}}; found {chunks!r}")
     size = int(size)
     return tuple([size] * (n // size) + ([n % size] if n % size else []))
 
@@ -294,8 +294,13 @@ def synthetic_cube(
     stn = get_station(station)
     height, width = _frame_size(size)
     options = sky_options(
-        seed=seed, moon=moon, clouds=clouds, stationary_fraction=stationary_fraction,
-        mlt_occurrence=mlt_occurrence, activity=activity, truth_threshold=truth_threshold,
+        seed=seed,
+        moon=moon,
+        clouds=clouds,
+        stationary_fraction=stationary_fraction,
+        mlt_occurrence=mlt_occurrence,
+        activity=activity,
+        truth_threshold=truth_threshold,
     )
     times = frame_times(start=start, n_frames=n_frames, duration=duration, cadence=cadence)
     check_date_range(times)
@@ -303,8 +308,13 @@ def synthetic_cube(
     layout = _time_chunks(n, chunks)
     names = ("image", "aurora_truth", "aurora_kind", "moon_up", "cloud_fraction")
     fields = ("image", "truth", "kind", "moon_up", "cloud_fraction")
-    dims = (("time", "y", "x", "channel"), ("time", "y", "x"), ("time", "y", "x"), ("time",),
-            ("time",))
+    dims = (
+        ("time", "y", "x", "channel"),
+        ("time", "y", "x"),
+        ("time", "y", "x"),
+        ("time",),
+        ("time",),
+    )
     dtypes = (np.uint8, np.bool_, np.uint8, np.bool_, np.float32)
     if layout is None:
         batch = _render(_Request(stn, height, width, times, options))
@@ -315,8 +325,13 @@ def synthetic_cube(
         for count in layout:
             req = _Request(stn, height, width, times[begin : begin + count], options)
             batch_d = dask.delayed(_render, pure=True)(req)
-            shapes = ((count, height, width, 3), (count, height, width),
-                      (count, height, width), (count,), (count,))
+            shapes = (
+                (count, height, width, 3),
+                (count, height, width),
+                (count, height, width),
+                (count,),
+                (count,),
+            )
             for k, (f, dtype, shape) in enumerate(zip(fields, dtypes, shapes, strict=True)):
                 pieces[k].append(
                     da.from_delayed(
@@ -330,11 +345,17 @@ def synthetic_cube(
     cal = stn.calibration(width, height)
     data_vars = {name: (dim, arr) for name, dim, arr in zip(names, dims, data, strict=True)}
     settings = {
-        "start": str(times[0]), "n_frames": n, "cadence": str(pd.Timedelta(cadence)),
-        "size": [height, width], "seed": options.seed, "station": stn.code,
-        "moon": options.moon, "clouds": options.clouds,
+        "start": str(times[0]),
+        "n_frames": n,
+        "cadence": str(pd.Timedelta(cadence)),
+        "size": [height, width],
+        "seed": options.seed,
+        "station": stn.code,
+        "moon": options.moon,
+        "clouds": options.clouds,
         "stationary_fraction": options.aurora.stationary_fraction,
-        "mlt_occurrence": options.aurora.mlt_occurrence, "activity": options.aurora.activity,
+        "mlt_occurrence": options.aurora.mlt_occurrence,
+        "activity": options.aurora.activity,
         "truth_threshold": options.truth_threshold,
     }
     attrs: dict[str, Any] = {

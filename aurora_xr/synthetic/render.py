@@ -118,19 +118,28 @@ class _Weather:
         rng = rng_for(seed, TAG_WEATHER)
         speed, angle = rng.uniform(0.5, 1.6), rng.uniform(0.0, 2 * np.pi)
         gusts = tuple(
-            (*(rng.uniform(0.2, 0.6, 2) * speed), 2 * np.pi / rng.uniform(90.0, 600.0),
-             rng.uniform(0.0, 2 * np.pi))
+            (
+                *(rng.uniform(0.2, 0.6, 2) * speed),
+                2 * np.pi / rng.uniform(90.0, 600.0),
+                rng.uniform(0.0, 2 * np.pi),
+            )
             for _ in range(3)
         )
         speed_b, angle_b = rng.uniform(0.8, 2.2), angle + rng.normal(0.0, 0.6)
         amount = tuple(
-            (rng.uniform(0.4, 1.0), 2 * np.pi / rng.uniform(120.0, 900.0),
-             rng.uniform(0.0, 2 * np.pi))
+            (
+                rng.uniform(0.4, 1.0),
+                2 * np.pi / rng.uniform(120.0, 900.0),
+                rng.uniform(0.0, 2 * np.pi),
+            )
             for _ in range(3)
         )
         airglow = tuple(
-            (rng.uniform(0.04, 0.1), 2 * np.pi / rng.uniform(200.0, 1500.0),
-             rng.uniform(0.0, 2 * np.pi))
+            (
+                rng.uniform(0.04, 0.1),
+                2 * np.pi / rng.uniform(200.0, 1500.0),
+                rng.uniform(0.0, 2 * np.pi),
+            )
             for _ in range(2)
         )
         n0 = CLOUD_TEXELS**2  # the sharp level
@@ -211,14 +220,22 @@ def _rising_stars(latitude: float) -> _RisingStars:
     mag = cat.mag[rises]
     flux = _STAR_FLUX_M0 * 10.0 ** (-0.4 * mag) * cat.colour[rises].T.astype(float)
     return _RisingStars(
-        ra=np.radians(cat.ra[rises]), sin_dec=np.sin(dec), cos_dec=np.cos(dec), mag=mag,
+        ra=np.radians(cat.ra[rises]),
+        sin_dec=np.sin(dec),
+        cos_dec=np.cos(dec),
+        mag=mag,
         flux=np.ascontiguousarray(flux),
     )
 
 
 def _splat(
-    x: NDArray[np.float64], y: NDArray[np.float64], flux: NDArray[np.float64], *, taps: int,
-    sigma: float, shape: tuple[int, int],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    flux: NDArray[np.float64],
+    *,
+    taps: int,
+    sigma: float,
+    shape: tuple[int, int],
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Planar indices and values of point sources drawn with a Gaussian PSF.
 
@@ -275,8 +292,9 @@ def _stars(
     sigma = 0.6 * max(scale, 0.5) ** 0.3
     shape = static.shape
     faint = np.flatnonzero(mag >= _FAINT_MAG)
-    grey = _splat(x[faint], y[faint], flux[:, faint].mean(0, keepdims=True), taps=0,
-                  sigma=sigma, shape=shape)
+    grey = _splat(
+        x[faint], y[faint], flux[:, faint].mean(0, keepdims=True), taps=0, sigma=sigma, shape=shape
+    )
     parts = []
     for taps, sig, sel, share in (
         (1, sigma, (mag < _FAINT_MAG) & (mag >= 2.2), 1.0),
@@ -290,8 +308,12 @@ def _stars(
             )
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0), grey[0], grey[1]
-    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-            grey[0], grey[1])
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        grey[0],
+        grey[1],
+    )
 
 
 def render_frames(
@@ -317,8 +339,15 @@ def render_frames(
     for i in range(n):
         moon = _moon_state(options.moon, moon_el[i], moon_az[i], moon_frac[i])
         moon_up[i], cloud_fraction[i] = _render_one(
-            static, layers, weather, options, int(times[i]), float(lst[i]),
-            (float(sun_el[i]), float(sun_az[i])), moon, int(years[i]),
+            static,
+            layers,
+            weather,
+            options,
+            int(times[i]),
+            float(lst[i]),
+            (float(sun_el[i]), float(sun_az[i])),
+            moon,
+            int(years[i]),
             out=(image[i], truth[i], kind[i]),
         )
     return FrameBatch(image, truth, kind, moon_up, cloud_fraction)

@@ -139,7 +139,11 @@ def _horizon_profile(rng: np.random.Generator, dome_az: float) -> NDArray[np.flo
 
 
 def _masts(
-    rng: np.random.Generator, el: F32, az: F32, radius_px: NDArray[np.float64], scale: float,
+    rng: np.random.Generator,
+    el: F32,
+    az: F32,
+    radius_px: NDArray[np.float64],
+    scale: float,
     dome_az: float,
 ) -> NDArray[np.bool_]:
     """Thin vertical masts (radial lines from the rim) with a cross-arm each."""
@@ -197,9 +201,10 @@ def static_sky(station: Station, height: int, width: int) -> StaticSky:
         np.array([21.0, 15.0, 9.5], np.float32)
         * (1.0 + 2.5 * np.exp(-low / 18.0) * _periodic_gauss(daz, 45.0))[..., None]
     )
-    ground = np.array([2.5, 2.5, 2.8], np.float32) + 0.25 * dome * (1.0 + 2.0 * np.exp(-low / 3))[
-        ..., None
-    ]
+    ground = (
+        np.array([2.5, 2.5, 2.8], np.float32)
+        + 0.25 * dome * (1.0 + 2.0 * np.exp(-low / 3))[..., None]
+    )
 
     # Milky Way lookup: hour angle and declination of every pixel
     ha, dec = horizontal_to_equatorial(el0, az0, station.latitude)
@@ -310,7 +315,7 @@ def milky_way_texture() -> F32:
     width = 4.5 + 6.0 * np.exp(-((lw / 35.0) ** 2))
     band = np.exp(-0.5 * (b / width) ** 2)
     lum = 0.3 + 0.7 * np.exp(-((lw / 75.0) ** 2))
-    rift = 1.0 - 0.6 * np.exp(-0.5 * ((b - 1.5) / 1.8) ** 2) * np.exp(-((lw - 15.0) / 45.0) ** 2)
+    rift = 1.0 - 0.6 * np.exp(-0.5 * ((b - 1.5) / 1.8) ** 2) * np.exp(-(((lw - 15.0) / 45.0) ** 2))
     mw = _MW_PEAK_DN * band * lum * rift * clumps
     return np.ascontiguousarray(np.concatenate([mw, mw], axis=1).ravel(), dtype=np.float32)
 
