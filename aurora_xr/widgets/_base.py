@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from ..errors import OptionError
 
-__all__ = ["FigureView", "extra_selectors", "hour_label", "mlt_edges"]
+__all__ = ["FigureView", "extra_selectors", "hour_label", "mlt_edges", "mlt_slider"]
 
 
 class FigureView:
@@ -157,6 +157,29 @@ def mlt_edges(product: xr.Dataset, mlt_dim: Hashable) -> list[tuple[float, float
         return [(float(lo), float(hi)) for lo, hi in bounds]
     width = 24.0 / centres.size if centres.size else 24.0
     return [(float(c - width / 2.0), float(c + width / 2.0)) for c in centres]
+
+
+def mlt_slider(
+    product: xr.Dataset,
+    edges: Sequence[tuple[float, float]],
+    mlt: float | None,
+    mlt_dim: Hashable,
+) -> widgets.IntSlider:
+    """A slider over the MLT bins of ``product``, starting at the bin holding ``mlt``."""
+    from .. import plot
+
+    nbins = len(edges)
+    start = 0 if mlt is None else plot.occurrence.mlt_bin(product[mlt_dim].values, float(mlt))[0]
+    return widgets.IntSlider(
+        value=start,
+        min=0,
+        max=nbins - 1,
+        step=1,
+        description="MLT" if nbins == 24 else "MLT bin",
+        continuous_update=False,
+        readout=nbins != 24,
+        layout=widgets.Layout(width="420px"),
+    )
 
 
 def extra_selectors(da: xr.DataArray, skip: Sequence[Hashable]) -> dict[Hashable, widgets.Dropdown]:

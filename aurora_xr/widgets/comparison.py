@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from .. import plot
 from ..errors import MissingDimensionError, MissingVariableError, SchemaError
-from ._base import FigureView, extra_selectors, hour_label, mlt_edges
+from ._base import FigureView, extra_selectors, hour_label, mlt_edges, mlt_slider
 
 __all__ = ["MethodComparison"]
 
@@ -92,22 +92,7 @@ class MethodComparison(FigureView):
         self.ratio_var = ratio_var
         self.mlt_dim, self.method_dim, self.cell_dim = mlt_dim, method_dim, cell_dim
         self._edges = mlt_edges(self.product, mlt_dim)
-        nbins = len(self._edges)
-        start = (
-            0
-            if mlt is None
-            else plot.occurrence.mlt_bin(self.product[mlt_dim].values, float(mlt))[0]
-        )
-        self.mlt_slider = widgets.IntSlider(
-            value=start,
-            min=0,
-            max=nbins - 1,
-            step=1,
-            description="MLT" if nbins == 24 else "MLT bin",
-            continuous_update=False,
-            readout=nbins != 24,
-            layout=widgets.Layout(width="420px"),
-        )
+        self.mlt_slider = mlt_slider(self.product, self._edges, mlt, mlt_dim)
         self.readout = widgets.HTML(value="")
         self.selectors = extra_selectors(
             self.product["occurrence_rate"], (method_dim, mlt_dim, cell_dim)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from .. import plot
 from ..errors import MissingDimensionError, MissingVariableError, OptionError, SchemaError
 from ..products import to_netcdf
-from ._base import FigureView, extra_selectors, hour_label, mlt_edges
+from ._base import FigureView, extra_selectors, hour_label, mlt_edges, mlt_slider
 
 __all__ = ["RATIO", "OccurrenceExplorer"]
 
@@ -153,22 +153,7 @@ class OccurrenceExplorer(FigureView):
 
         # MLT
         self._edges = mlt_edges(self.product, mlt_dim)
-        nbins = len(self._edges)
-        start = (
-            0
-            if mlt is None
-            else plot.occurrence.mlt_bin(self.product[mlt_dim].values, float(mlt))[0]
-        )
-        self.mlt_slider = widgets.IntSlider(
-            value=start,
-            min=0,
-            max=nbins - 1,
-            step=1,
-            description="MLT" if nbins == 24 else "MLT bin",
-            continuous_update=False,
-            readout=nbins != 24,
-            layout=widgets.Layout(width="420px"),
-        )
+        self.mlt_slider = mlt_slider(self.product, self._edges, mlt, mlt_dim)
         self.readout = widgets.HTML(value="")
 
         # year, season, ...
