@@ -243,10 +243,7 @@ def run_demo(
             diff = difference_detect(ds, cells=cells, lag=cfg.lag)
             # show the frame with the most stationary aurora (the form the difference
             # method misses) where the archive has truth, else the largest FCN mask
-            if "aurora_kind" in seg:
-                shown = seg["aurora_kind"] == 2
-            else:
-                shown = seg["aurora_mask"]
+            shown = seg["aurora_kind"] == 2 if "aurora_kind" in seg else seg["aurora_mask"]
             busiest = int(np.argmax(shown.sum(("y", "x")).values))
             fig = seg.aurora.plot_three_panel(busiest, cells=cells, difference=diff)
             res.figures["three_panel"] = out / "three_panel.png"
