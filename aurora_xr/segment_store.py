@@ -266,4 +266,11 @@ def open_segmentation_store(
     )
     for name in out.data_vars:
         out[name].encoding = {}
+
+    # closing the combined store closes every region file (not left to the GC)
+    def close_regions() -> None:
+        for part in parts:
+            part.close()
+
+    out.set_close(close_regions)
     return out
