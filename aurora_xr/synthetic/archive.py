@@ -24,9 +24,8 @@ from numpy.typing import NDArray
 
 from ..cube import package_version
 from ..errors import OptionError
-from ..geomag import check_date_range
-from ..stations import Station, get_station
-from .builder import _frame_size, frame_times, sky_options
+from ..stations import Station
+from .builder import prepare_sky
 from .render import TRUTH_THRESHOLD_DN, render_frames
 
 __all__ = [
@@ -159,14 +158,18 @@ stationary_fraction, mlt_occurrence, activity, truth_threshold
         As for :func:`~aurora_xr.datasets.synthetic_cube`, and for a bad
         ``fmt``, ``quality`` or ``batch_size``.
     """
-    stn = get_station(station)
-    height, width = _frame_size(size)
     pil_format, _ = _formats(fmt)
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
         raise OptionError(f"expected quality as an int in 1..95; found {quality!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise OptionError(f"expected batch_size as a positive int; found {batch_size!r}")
-    options = sky_options(
+    stn, height, width, options, times = prepare_sky(
+        station=station,
+        size=size,
+        start=start,
+        n_frames=n_frames,
+        duration=duration,
+        cadence=cadence,
         seed=seed,
         moon=moon,
         clouds=clouds,
@@ -175,8 +178,6 @@ stationary_fraction, mlt_occurrence, activity, truth_threshold
         activity=activity,
         truth_threshold=truth_threshold,
     )
-    times = frame_times(start=start, n_frames=n_frames, duration=duration, cadence=cadence)
-    check_date_range(times)
     root = Path(dest)
     root.mkdir(parents=True, exist_ok=True)
     save_kw: dict[str, Any] = {"quality": quality} if pil_format == "JPEG" else {}

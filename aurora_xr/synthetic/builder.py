@@ -132,6 +132,29 @@ def _fraction(value: Any, name: str) -> float:
     return out
 
 
+def prepare_sky(
+    *,
+    station: str | Station,
+    size: int | tuple[int, int],
+    start: Any,
+    n_frames: int | None,
+    duration: Any,
+    cadence: Any,
+    **sky: Any,
+) -> tuple[Station, int, int, SkyOptions, NDArray[np.datetime64]]:
+    """Checked station, frame size, sky options and frame times of one request.
+
+    Shared by :func:`synthetic_cube` and the archive writer so both read their
+    options the same way; ``sky`` holds the keywords of :func:`sky_options`.
+    """
+    stn = get_station(station)
+    height, width = _frame_size(size)
+    options = sky_options(**sky)
+    times = frame_times(start=start, n_frames=n_frames, duration=duration, cadence=cadence)
+    check_date_range(times)
+    return stn, height, width, options, times
+
+
 def sky_options(
     *,
     seed: int = 0,
@@ -291,9 +314,13 @@ def synthetic_cube(
     >>> dict(cube.image.sizes), str(cube.image.dtype)
     ({'time': 2, 'y': 64, 'x': 64, 'channel': 3}, 'uint8')
     """
-    stn = get_station(station)
-    height, width = _frame_size(size)
-    options = sky_options(
+    stn, height, width, options, times = prepare_sky(
+        station=station,
+        size=size,
+        start=start,
+        n_frames=n_frames,
+        duration=duration,
+        cadence=cadence,
         seed=seed,
         moon=moon,
         clouds=clouds,
@@ -302,8 +329,6 @@ def synthetic_cube(
         activity=activity,
         truth_threshold=truth_threshold,
     )
-    times = frame_times(start=start, n_frames=n_frames, duration=duration, cadence=cadence)
-    check_date_range(times)
     n = times.size
     layout = _time_chunks(n, chunks)
     names = ("image", "aurora_truth", "aurora_kind", "moon_up", "cloud_fraction")
