@@ -110,6 +110,8 @@ def test_duration_and_time_options() -> None:
         ({"moon": "yes"}, OptionError),
         ({"moon": 1}, OptionError),
         ({"seed": -1}, OptionError),
+        ({"truth_outline_deg": -1.0}, OptionError),
+        ({"truth_outline_deg": 45.0}, OptionError),
         ({"size": 8}, OptionError),
         ({"chunks": 0}, OptionError),
         ({"start": "not a date"}, OptionError),
@@ -171,6 +173,26 @@ def test_truth_is_brighter_in_green_than_its_surroundings() -> None:
         assert green[i][truth].mean() > green[i][ring].mean() + 8.0
         checked += 1
     assert checked >= 8
+
+
+def test_truth_is_the_visible_aurora_outlined_like_a_label() -> None:
+    args = {"start": ACTIVE, "n_frames": 8, "cadence": "4min", "size": 128, "seed": 3}
+    raw = synthetic_cube(**args, clouds=0.5, truth_outline_deg=0.0)
+    ds = synthetic_cube(**args, clouds=0.5)
+    assert ds.aurora_truth.attrs["outline_deg"] == 3.75
+    np.testing.assert_array_equal(ds.image.values, raw.image.values)  # only the truth differs
+    visible, truth = raw.aurora_truth.values, ds.aurora_truth.values
+    px = 3.75 * get_station("JBS").calibration(128, 128).lens_radius / 90.0  # 2.5 px
+    near = np.stack([ndimage.distance_transform_edt(~v) <= 3 * px for v in visible])
+    assert not (truth & ~near).any()  # the outline stays within 3 sigma of visible aurora
+    pieces_raw = sum(ndimage.label(v)[1] for v in visible)
+    pieces = sum(ndimage.label(t)[1] for t in truth)
+    assert pieces_raw >= 40  # the clouds break the visible aurora up ...
+    assert pieces <= pieces_raw / 3  # ... and the label outlines it in a few regions
+    assert 0.8 < truth.sum() / visible.sum() < 1.25  # with about the same area
+    kind = ds.aurora_kind.values
+    assert np.array_equal(kind > 0, truth)
+    assert set(np.unique(kind[truth])) == {1, 2}
 
 
 def test_stationary_forms_hold_still_while_dynamic_forms_change(active: xr.Dataset) -> None:

@@ -26,7 +26,7 @@ from ..cube import package_version
 from ..errors import OptionError
 from ..stations import Station
 from .builder import prepare_sky
-from .render import TRUTH_THRESHOLD_DN, render_frames
+from .render import TRUTH_OUTLINE_DEG, TRUTH_THRESHOLD_DN, render_frames
 
 __all__ = [
     "ARCHIVE_SIDECAR",
@@ -119,6 +119,7 @@ def write_synthetic_archive(
     mlt_occurrence: bool = True,
     activity: float = 1.0,
     truth_threshold: float = TRUTH_THRESHOLD_DN,
+    truth_outline_deg: float = TRUTH_OUTLINE_DEG,
     batch_size: int = 64,
 ) -> list[Path]:
     """Write the synthetic sky as image files named and foldered like a camera archive.
@@ -136,7 +137,7 @@ def write_synthetic_archive(
     dest : path
         Root folder of the archive (created if needed).
     start, n_frames, duration, cadence, size, seed, station, moon, clouds, \
-stationary_fraction, mlt_occurrence, activity, truth_threshold
+stationary_fraction, mlt_occurrence, activity, truth_threshold, truth_outline_deg
         As for :func:`~aurora_xr.datasets.synthetic_cube`.
     fmt : {"png", "jpeg"}
         Frame file format (masks are always PNG).
@@ -177,6 +178,7 @@ stationary_fraction, mlt_occurrence, activity, truth_threshold
         mlt_occurrence=mlt_occurrence,
         activity=activity,
         truth_threshold=truth_threshold,
+        truth_outline_deg=truth_outline_deg,
     )
     root = Path(dest)
     root.mkdir(parents=True, exist_ok=True)
@@ -218,6 +220,7 @@ stationary_fraction, mlt_occurrence, activity, truth_threshold
             "mlt_occurrence": options.aurora.mlt_occurrence,
             "activity": options.aurora.activity,
             "truth_threshold": options.truth_threshold,
+            "truth_outline_deg": options.truth_outline_deg,
             "cadence": str(np.timedelta64(int(times[1] - times[0]), "ns"))
             if times.size > 1
             else None,

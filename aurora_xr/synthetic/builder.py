@@ -20,17 +20,19 @@ from ..geomag import check_date_range
 from ..geometry import sky_grids
 from ..stations import Station, get_station
 from .aurora import AuroraOptions
-from .render import TRUTH_THRESHOLD_DN, FrameBatch, SkyOptions, render_frames
+from .render import TRUTH_OUTLINE_DEG, TRUTH_THRESHOLD_DN, FrameBatch, SkyOptions, render_frames
 
 __all__ = ["TRUTH_DEFINITION", "frame_times", "sky_options", "synthetic_cube"]
 
 DEFAULT_N_FRAMES = 60
 
 TRUTH_DEFINITION = (
-    "True where the aurora is visible in the frame: where it raises the noise-free green value "
-    "of the pixel, after clouds, vignetting, the horizon silhouette and 8-bit saturation, by at "
-    "least the threshold (attribute threshold_dn); hidden by thick cloud, buildings and a sky "
-    "saturated by the moon"
+    "The region an expert would outline where the aurora is visible in the frame. Visible: the "
+    "aurora raises the noise-free green value of the pixel, after clouds, vignetting, the horizon "
+    "silhouette and 8-bit saturation, by at least the threshold (attribute threshold_dn), so it is "
+    "hidden by thick cloud, buildings and a sky saturated by the moon. Outlined: the visible "
+    "pixels smoothed at the scale of attribute outline_deg degrees and kept where at least 40 % "
+    "of the neighbourhood is visible"
 )
 
 
@@ -164,6 +166,7 @@ def sky_options(
     mlt_occurrence: bool = True,
     activity: float = 1.0,
     truth_threshold: float = TRUTH_THRESHOLD_DN,
+    truth_outline_deg: float = TRUTH_OUTLINE_DEG,
 ) -> SkyOptions:
     """Checked options of the synthetic sky (see :func:`synthetic_cube`)."""
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
@@ -181,6 +184,11 @@ def sky_options(
     thr = float(truth_threshold)
     if not thr > 0.0:
         raise OptionError(f"expected truth_threshold > 0 DN; found {truth_threshold!r}")
+    outline = float(truth_outline_deg)
+    if not 0.0 <= outline <= 30.0:
+        raise OptionError(
+            f"expected truth_outline_deg in [0, 30] degrees; found {truth_outline_deg!r}"
+        )
     return SkyOptions(
         seed=int(seed),
         moon=moon,
@@ -191,6 +199,7 @@ def sky_options(
             mlt_occurrence=bool(mlt_occurrence),
         ),
         truth_threshold=thr,
+        truth_outline_deg=outline,
     )
 
 
@@ -229,6 +238,7 @@ def synthetic_cube(
     mlt_occurrence: bool = True,
     activity: float = 1.0,
     truth_threshold: float = TRUTH_THRESHOLD_DN,
+    truth_outline_deg: float = TRUTH_OUTLINE_DEG,
     chunks: int | Mapping[str, int] | None = None,
 ) -> xr.Dataset:
     """A synthetic all-sky image cube with exact aurora truth.
@@ -283,7 +293,11 @@ def synthetic_cube(
     activity : float
         Multiplier of the auroral occurrence rate (0: no aurora).
     truth_threshold : float
-        Minimum green increase (DN) of a truth pixel.
+        Minimum green increase (DN) of a visible aurora pixel.
+    truth_outline_deg : float
+        Scale (degrees of zenith angle) at which the visible pixels are
+        outlined into the truth region, like a hand-drawn label; 0 keeps the
+        visible pixels themselves.
     chunks : int or {"time": int}, optional
         Make a lazy, dask-backed cube with this many frames per chunk (one
         task per chunk); None renders in memory.
@@ -328,6 +342,7 @@ def synthetic_cube(
         mlt_occurrence=mlt_occurrence,
         activity=activity,
         truth_threshold=truth_threshold,
+        truth_outline_deg=truth_outline_deg,
     )
     n = times.size
     layout = _time_chunks(n, chunks)
@@ -382,6 +397,7 @@ def synthetic_cube(
         "mlt_occurrence": options.aurora.mlt_occurrence,
         "activity": options.aurora.activity,
         "truth_threshold": options.truth_threshold,
+        "truth_outline_deg": options.truth_outline_deg,
     }
     attrs: dict[str, Any] = {
         **stn.to_attrs(),
@@ -407,10 +423,13 @@ def synthetic_cube(
         attrs=attrs,
     )
     ds["aurora_truth"].attrs.update(
-        comment=TRUTH_DEFINITION, threshold_dn=float(options.truth_threshold)
+        comment=TRUTH_DEFINITION,
+        threshold_dn=float(options.truth_threshold),
+        outline_deg=float(options.truth_outline_deg),
     )
     ds["aurora_kind"].attrs.update(
-        comment="form that gives most of the green light of a truth pixel; 0 off the truth"
+        comment="kind of the forms that give most of the visible aurora around a truth pixel; "
+        "0 off the truth"
     )
     ds["moon_up"].attrs.update(long_name="the moon lights the sky in this frame", units="1")
     ds["cloud_fraction"].attrs.update(

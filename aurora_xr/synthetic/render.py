@@ -23,13 +23,19 @@ is then rounded and clipped to 0..255. Internally the planes are
 
 Truth
 -----
-``aurora_truth`` is True where the aurora is *visible in the frame*: where
-the aurora raises the noise-free green value of the pixel, after clouds,
-vignetting, the horizon silhouette and 8-bit saturation, by at least
-``truth_threshold`` DN (8 by default). Thick cloud, buildings and a sky
-already saturated by the moon therefore hide it. ``aurora_kind`` is the kind
-(1 dynamic, 2 stationary) of the form that contributes most green light to a
-truth pixel, 0 elsewhere.
+``aurora_truth`` is the region an expert would outline where the aurora is
+*visible in the frame*. A pixel is visible aurora where the aurora raises its
+noise-free green value, after clouds, vignetting, the horizon silhouette and
+8-bit saturation, by at least ``truth_threshold`` DN (8 by default); thick
+cloud, buildings and a sky already saturated by the moon therefore hide it.
+Like a hand-drawn label, the truth is that pixel set outlined at the scale of
+``truth_outline_deg`` degrees of zenith angle (3.75 by default): the visible
+pixels are smoothed with a triangle kernel of that standard deviation and the
+truth is where at least 40 % of the neighbourhood is visible, so gaps between
+cloudlets are closed and isolated specks dropped, while the covered area stays
+that of the visible pixels. ``truth_outline_deg=0`` gives the raw pixel set.
+``aurora_kind`` is the kind (1 dynamic, 2 stationary) of the forms that give
+most of the visible pixels around a truth pixel, 0 elsewhere.
 """
 
 from __future__ import annotations
@@ -40,11 +46,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage
 
 from ..geometry import sky_to_pixel
 from ..stations import Station
 from ._common import TAG_FRAME, TAG_WEATHER, rng_for
-from .aurora import AuroraOptions, active_forms, magnetic_sky, render_aurora
+from .aurora import DYNAMIC, STATIONARY, AuroraOptions, active_forms, magnetic_sky, render_aurora
 from .ephemeris import local_sidereal_time, moon_altaz, sun_altaz
 from .static import (
     CLOUD_TEXELS,
@@ -59,11 +66,13 @@ from .static import (
     static_sky,
 )
 
-__all__ = ["TRUTH_THRESHOLD_DN", "FrameBatch", "SkyOptions", "render_frames"]
+__all__ = ["TRUTH_OUTLINE_DEG", "TRUTH_THRESHOLD_DN", "FrameBatch", "SkyOptions", "render_frames"]
 
 F32 = NDArray[np.float32]
 
 TRUTH_THRESHOLD_DN = 8.0
+TRUTH_OUTLINE_DEG = 3.75
+_OUTLINE_LEVEL = np.float32(0.4)
 _GREEN = (0.42, 1.0, 0.32)
 _MW_COLOUR = tuple(float(c) for c in milky_way_colour())
 _RED = (1.0, 0.14, 0.12)
@@ -89,6 +98,7 @@ class SkyOptions:
     clouds: float = 0.25
     aurora: AuroraOptions = field(default_factory=AuroraOptions)
     truth_threshold: float = TRUTH_THRESHOLD_DN
+    truth_outline_deg: float = TRUTH_OUTLINE_DEG
 
 
 @dataclass(frozen=True, eq=False)
@@ -471,9 +481,13 @@ def _render_one(
         added = np.minimum(g_signal, np.float32(255.0)) - np.minimum(
             g_signal - aur_g, np.float32(255.0)
         )
-        truth = added >= np.float32(options.truth_threshold)
-        out_truth[...] = truth
-        np.copyto(out_kind, aur[2], where=truth)
+        visible = added >= np.float32(options.truth_threshold)
+        outline_px = options.truth_outline_deg * static.px_per_deg
+        if outline_px > 0.0 and visible.any():
+            _outline(visible, aur[2], static.sky, outline_px, out_truth, out_kind)
+        else:
+            out_truth[...] = visible
+            np.copyto(out_kind, aur[2], where=visible)
 
     offset = int(rng.integers(0, layers.noise_bank.size - sig.size))
     noise = layers.noise_bank[offset : offset + sig.size].reshape(sig.shape)
@@ -488,6 +502,32 @@ def _render_one(
     for c in range(3):  # channel by channel: much faster than one strided transpose
         out_image[..., c] = planes[c]
     return moon_is_up, cover
+
+
+def _outline(
+    visible: NDArray[np.bool_],
+    kind: NDArray[np.uint8],
+    sky: NDArray[np.bool_],
+    sigma_px: float,
+    out_truth: NDArray[np.bool_],
+    out_kind: NDArray[np.uint8],
+) -> None:
+    """Outline the visible aurora like a hand-drawn label (see the module docstring).
+
+    Two passes of a box filter of width ``w`` make a triangle kernel of
+    variance ``(w**2 - 1) / 6``; the cost does not grow with ``sigma_px``.
+    """
+    width = max(1, round(float(np.sqrt(6.0 * sigma_px * sigma_px + 1.0))))
+    parts = []
+    for k in (DYNAMIC, STATIONARY):
+        part = (visible & (kind == k)).astype(np.float32)
+        for _ in range(2):
+            part = ndimage.uniform_filter(part, size=width, mode="constant")
+        parts.append(part)
+    dynamic, stationary = parts
+    np.logical_and(dynamic + stationary >= _OUTLINE_LEVEL, sky, out=out_truth)
+    out_kind[...] = np.where(stationary >= dynamic, np.uint8(STATIONARY), np.uint8(DYNAMIC))
+    out_kind[~out_truth] = 0
 
 
 @functools.lru_cache(maxsize=8)
