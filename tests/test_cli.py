@@ -1053,8 +1053,8 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
             "{data}/bad_backbone.pt",
         ],
         1,
-        "the --pretrained weights {data}/bad_backbone.pt does not fit the network: Error(s) in "
-        "loading state_dict for LRASPP: size mismatch for backbone.0.0.weight",
+        "{data}/bad_backbone.pt does not fit architecture lraspp_mobilenet_v3_large: 1 tensors "
+        "of the wrong shape (e.g. ['backbone.0.0.weight (16, 2, 3, 3) != (16, 3, 3, 3)'])",
     ),
     (
         ["train", _CUBE, "--out", "{tmp}/badrun", "--arch", LRASPP],

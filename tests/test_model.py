@@ -212,6 +212,18 @@ def test_pretrained_of_other_architecture(tmp_path: Path) -> None:
         build_model("fcn_resnet50", pretrained=path)
 
 
+def test_pretrained_backbone_of_wrong_shape(tmp_path: Path) -> None:
+    state = build_model(LRASPP).state_dict()
+    key = "backbone.0.0.weight"
+    state[key] = torch.zeros(8, 3, 3, 3)  # 16 filters in the real first convolution
+    path = tmp_path / "misshapen.pth"
+    torch.save(state, path)
+    with pytest.raises(
+        CheckpointError, match=r"1 tensors of the wrong shape.*backbone\.0\.0\.weight"
+    ):
+        build_model(LRASPP, pretrained=path)
+
+
 @pytest.mark.parametrize("how", ["torch.save", "pickle"])
 def test_pretrained_pickle_payload_is_not_executed(tmp_path: Path, how: str) -> None:
     marker = tmp_path / "pwned"

@@ -354,6 +354,9 @@ def test_resume_gives_the_same_run(tmp_path: Path, cube: xr.Dataset) -> None:
     assert again.steps == straight.steps
     with pytest.raises(OptionError, match="lr"):
         _train_tiny(cube, tmp_path / "b", lr=1e-2)
+    # another network: the options are checked before any tensor is loaded into it
+    with pytest.raises(OptionError, match=r"other options \(arch"):
+        _train_tiny(cube, tmp_path / "b", arch="deeplabv3_mobilenet_v3_large")
     fresh = _train_tiny(cube, tmp_path / "b", lr=1e-2, resume=False, epochs=1)
     assert fresh.steps == 3
 

@@ -253,13 +253,22 @@ def _load_pretrained(
         raise CheckpointError(f"{source} holds {guessed} weights, which do not fit {arch}")
     own = model.state_dict()
     keep: dict[str, torch.Tensor] = {}
+    misshapen: list[str] = []
     for key, value in state.items():
         in_head = key.startswith(spec.head_prefixes)
         if spec.aux_prefix is not None and key.startswith(spec.aux_prefix) and key not in own:
             continue  # the auxiliary classifier was dropped
         if in_head and (key not in own or own[key].shape != value.shape):
             continue  # a head for other classes: replaced by the new head
+        if key in own and own[key].shape != value.shape:
+            misshapen.append(f"{key} {tuple(value.shape)} != {tuple(own[key].shape)}")
+            continue
         keep[key] = value
+    if misshapen:
+        raise CheckpointError(
+            f"{source} does not fit architecture {arch}: {len(misshapen)} tensors of the wrong "
+            f"shape (e.g. {misshapen[:2]})"
+        )
     missing, unexpected = model.load_state_dict(keep, strict=False)
     missing = [k for k in missing if not k.startswith(spec.head_prefixes)]
     if missing or unexpected:

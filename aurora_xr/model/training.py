@@ -278,11 +278,20 @@ def _load_state(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     scheduler: Any,
+    config: dict[str, Any],
 ) -> dict[str, Any]:
+    """Restore a saved run into the objects, after checking it was made with ``config``."""
     tensors, meta, _ = read_tensors(path)
     if _STATE_KEY not in meta:
         raise CheckpointError(f"{path} is not an aurora_xr training state")
     state: dict[str, Any] = json.loads(meta[_STATE_KEY])
+    if state.get("config") != config:  # before any tensor is loaded into a model it may not fit
+        saved = state.get("config") or {}
+        diff = sorted(k for k in config if saved.get(k) != config[k])
+        raise OptionError(
+            f"{path.parent} holds a run with other options ({', '.join(diff)}); pass "
+            "resume=False to start afresh or use another out_dir"
+        )
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     opt_state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
@@ -518,13 +527,7 @@ def train(
         "finished": None,
     }
     if resume and state_path.is_file():
-        saved = _load_state(state_path, model, optimizer, scheduler)
-        if saved["config"] != config:
-            diff = sorted(k for k in config if saved["config"].get(k) != config[k])
-            raise OptionError(
-                f"{out} holds a run with other options ({', '.join(diff)}); pass resume=False "
-                "to start afresh or use another out_dir"
-            )
+        saved = _load_state(state_path, model, optimizer, scheduler, config)
         run.update({k: saved[k] for k in run if k in saved})
     split_meta = {
         "fractions": fractions,
