@@ -394,3 +394,20 @@ def test_predictor_on_trained_checkpoint_is_zero_outside_lens(
     assert probs.shape == (3, SIZE, SIZE)
     # the lens circle recorded at training time masks the frame edge
     assert np.all(probs[:, ~lens][:, :] == 0) or np.mean(probs[:, ~lens] == 0) > 0.97
+
+
+def test_precision_auto_is_bf16_where_the_cpu_computes_it(tmp_path: Path, cube: xr.Dataset) -> None:
+    from aurora_xr.model.training import native_bf16
+
+    flags: set[str] = set()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("flags"):
+                flags.update(line.split(":", 1)[1].split())
+        assert native_bf16(torch.device("cpu")) == bool({"avx512_bf16", "amx_tile"} & flags)
+    run = _train_tiny(cube, tmp_path / "auto", precision="auto", max_steps=2, epochs=1)
+    assert run.steps == 2
+    assert np.isfinite(run.history[0]["train_loss"])
+    with pytest.raises(OptionError, match="'fp32', 'bf16' or 'auto'"):
+        _train_tiny(cube, tmp_path / "fp16", precision="fp16")
