@@ -45,7 +45,7 @@ class DemoConfig:
     train_frames: int = 960
     train_seed: int = 7
     train_cadence: str = "5min"
-    epochs: int = 16
+    epochs: int = 12
     lr: float = 3e-3
     precision: str = "auto"
     train_activity: float = 2.0
