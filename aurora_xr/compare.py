@@ -18,9 +18,14 @@ from numpy.typing import NDArray
 
 from .cellstats import cell_pixels, resolve_cells
 from .difference import difference_detect
-from .errors import MissingDimensionError, MissingVariableError
-from .frameinfo import frame_mlt
-from .occurrence import _attr_value, _resolve_usable, cell_detections, occurrence_map
+from .errors import MissingDimensionError
+from .occurrence import (
+    _attr_value,
+    cell_detections,
+    ensure_mask,
+    frame_context,
+    occurrence_map,
+)
 
 __all__ = ["FORMS", "compare_methods", "truth_kind_kernel"]
 
@@ -217,24 +222,18 @@ def compare_methods(
         cell_dim=cell_dim,
     )
     grid_arg: xr.Dataset | xr.DataArray = grid if grid is not None else index
-    if mask_var not in ds.variables:
-        if model is None:
-            raise MissingVariableError(
-                f"compare_methods needs {mask_var!r} in the cube or a model to segment with; "
-                "found neither"
-            )
-        from .segment import segment
-
-        ds = segment(
-            ds,
-            model,
-            threshold=segment_threshold,
-            batch_size=batch_size,
-            device=device,
-            image_var=image_var,
-            channel_dim=channel_dim,
-            **dims,
-        )
+    ds = ensure_mask(
+        ds,
+        model,
+        who="compare_methods",
+        threshold=segment_threshold,
+        batch_size=batch_size,
+        device=device,
+        image_var=image_var,
+        mask_var=mask_var,
+        channel_dim=channel_dim,
+        **dims,
+    )
     fcn = cell_detections(
         ds, min_fraction=min_fraction, mask_var=mask_var, cells=grid_arg, cell_dim=cell_dim, **dims
     )
@@ -252,9 +251,11 @@ def compare_methods(
         **dims,
     )
     diff, observed = found["difference_detection"], found["difference_observed"]
-    flags = _resolve_usable(
+    flags, mlt, extra = frame_context(
         ds,
         usable,
+        altitude_km=altitude_km,
+        attrs=attrs,
         max_sun_elevation=max_sun_elevation,
         blank_level=blank_level,
         max_saturated_fraction=max_saturated_fraction,
@@ -264,10 +265,7 @@ def compare_methods(
         channel_dim=channel_dim,
         **dims,
     )
-    mlt = frame_mlt(ds, altitude_km=altitude_km, time_dim=time_dim)
     common = observed if flags is None else observed & flags
-    station = {k: v for k, v in ds.attrs.items() if str(k).startswith("station_")}
-    extra = {**station, "altitude_km": float(altitude_km), **dict(attrs or {})}
     maps = [
         occurrence_map(
             fcn,

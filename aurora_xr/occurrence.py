@@ -691,24 +691,18 @@ def occurrence_from_cube(
     grid_arg: xr.Dataset | xr.DataArray = grid if grid is not None else index
     observed = None
     if method == "fcn":
-        if mask_var not in ds.variables:
-            if model is None:
-                raise MissingVariableError(
-                    f"method='fcn' needs {mask_var!r} in the cube or a model to segment with; "
-                    "found neither"
-                )
-            from .segment import segment
-
-            ds = segment(
-                ds,
-                model,
-                threshold=segment_threshold,
-                batch_size=batch_size,
-                device=device,
-                image_var=image_var,
-                channel_dim=channel_dim,
-                **dims,
-            )
+        ds = ensure_mask(
+            ds,
+            model,
+            who="method='fcn'",
+            threshold=segment_threshold,
+            batch_size=batch_size,
+            device=device,
+            image_var=image_var,
+            mask_var=mask_var,
+            channel_dim=channel_dim,
+            **dims,
+        )
         detections: xr.DataArray = cell_detections(
             ds,
             min_fraction=min_fraction,
@@ -734,9 +728,11 @@ def occurrence_from_cube(
             **dims,
         )
         detections, observed = found["difference_detection"], found["difference_observed"]
-    flags = _resolve_usable(
+    flags, mlt, product_attrs = frame_context(
         ds,
         usable,
+        altitude_km=altitude_km,
+        attrs=attrs,
         max_sun_elevation=max_sun_elevation,
         blank_level=blank_level,
         max_saturated_fraction=max_saturated_fraction,
@@ -746,8 +742,6 @@ def occurrence_from_cube(
         channel_dim=channel_dim,
         **dims,
     )
-    mlt = frame_mlt(ds, altitude_km=altitude_km, time_dim=time_dim)
-    station = {k: v for k, v in ds.attrs.items() if str(k).startswith("station_")}
     return occurrence_map(
         detections,
         mlt=mlt,
@@ -757,10 +751,55 @@ def occurrence_from_cube(
         by=by,
         method=method,
         cells=grid,
-        attrs={**station, "altitude_km": float(altitude_km), **dict(attrs or {})},
+        attrs=product_attrs,
         time_dim=time_dim,
         cell_dim=cell_dim,
     )
+
+
+def ensure_mask(
+    ds: xr.Dataset,
+    model: Any,
+    *,
+    who: str,
+    mask_var: Hashable,
+    **segment_options: Any,
+) -> xr.Dataset:
+    """``ds`` itself when it has ``mask_var``, else ``ds`` segmented with ``model``.
+
+    ``who`` names the caller in the error raised when there is neither a
+    mask nor a model; ``segment_options`` go to :func:`aurora_xr.segment.segment`.
+    """
+    if mask_var in ds.variables:
+        return ds
+    if model is None:
+        raise MissingVariableError(
+            f"{who} needs {mask_var!r} in the cube or a model to segment with; found neither"
+        )
+    from .segment import segment
+
+    return segment(ds, model, **segment_options)
+
+
+def frame_context(
+    ds: xr.Dataset,
+    usable: xr.DataArray | bool | None,
+    *,
+    altitude_km: float,
+    attrs: Mapping[str, Any] | None,
+    time_dim: Hashable = "time",
+    **usable_options: Any,
+) -> tuple[xr.DataArray | None, xr.DataArray, dict[str, Any]]:
+    """What an occurrence product needs of each frame besides its detections.
+
+    Returns the usable flags (see :func:`occurrence_from_cube`), the MLT of
+    each frame at ``altitude_km``, and the product attributes: the cube's
+    ``station_*`` attributes, ``altitude_km`` and ``attrs``.
+    """
+    flags = _resolve_usable(ds, usable, time_dim=time_dim, **usable_options)
+    mlt = frame_mlt(ds, altitude_km=altitude_km, time_dim=time_dim)
+    station = {k: v for k, v in ds.attrs.items() if str(k).startswith("station_")}
+    return flags, mlt, {**station, "altitude_km": float(altitude_km), **dict(attrs or {})}
 
 
 def _resolve_usable(
