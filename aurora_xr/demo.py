@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["DemoConfig", "DemoResult", "run_demo"]
+__all__ = ["DemoConfig", "DemoResult", "comparison_summary", "run_demo"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,29 @@ def _train_model(cfg: DemoConfig, model_dir: Path, progress: bool) -> Path:
         progress=progress,
     )
     return Path(result.best_checkpoint)
+
+
+def comparison_summary(cmp: xr.Dataset) -> dict[str, float]:
+    """The figures of merit of a computed :func:`~aurora_xr.compare_methods` result.
+
+    Overall rate of each method and their ratio; with truth, each method's
+    cell precision and recall by form; where the FCN gains over the difference
+    method (equatorward vs poleward low cells, and the cell of largest gain).
+    """
+    overall = cmp["overall_rate"]
+    summary = {
+        "rate_fcn": float(overall.sel({"method": "fcn"})),
+        "rate_difference": float(overall.sel({"method": "difference"})),
+        "ratio_fcn_over_difference": float(cmp["overall_rate_ratio"]),
+    }
+    if "recall" in cmp:
+        for method in ("fcn", "difference"):
+            for form in ("all", "dynamic", "stationary"):
+                where = {"method": method, "form": form}
+                summary[f"recall_{method}_{form}"] = float(cmp["recall"].sel(where))
+                summary[f"precision_{method}_{form}"] = float(cmp["precision"].sel(where))
+    summary.update(_equatorward_gain(cmp))
+    return summary
 
 
 def _equatorward_gain(cmp: xr.Dataset) -> dict[str, float]:
@@ -216,23 +239,7 @@ def run_demo(
         occ.aurora.to_netcdf(path)
         res.products[f"occurrence_{method}"] = path
 
-    overall = cmp["overall_rate"]
-    summary: dict[str, Any] = {
-        "frames": int(ds.sizes["time"]),
-        "rate_fcn": float(overall.sel({"method": "fcn"})),
-        "rate_difference": float(overall.sel({"method": "difference"})),
-        "ratio_fcn_over_difference": float(cmp["overall_rate_ratio"]),
-    }
-    if "recall" in cmp:
-        for method in ("fcn", "difference"):
-            for form in ("all", "dynamic", "stationary"):
-                summary[f"recall_{method}_{form}"] = float(
-                    cmp["recall"].sel({"method": method, "form": form})
-                )
-                summary[f"precision_{method}_{form}"] = float(
-                    cmp["precision"].sel({"method": method, "form": form})
-                )
-    summary.update(_equatorward_gain(cmp))
+    summary: dict[str, Any] = {"frames": int(ds.sizes["time"]), **comparison_summary(cmp)}
     res.summary = summary
 
     if cfg.figures:

@@ -21,7 +21,7 @@ import dask
 
 import aurora_xr
 from aurora_xr.cells import cell_grid
-from aurora_xr.demo import _equatorward_gain
+from aurora_xr.demo import comparison_summary
 from aurora_xr.model import load_model
 
 
@@ -42,27 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     cmp = aurora_xr.compare_methods(aurora_xr.segment(ds, predictor), cells=cells, lag=args.lag)
     with dask.config.set(scheduler="threads"):
         cmp = cmp.compute()
-    rate = cmp["overall_rate"]
+    summary = comparison_summary(cmp)
     out: dict[str, float | int | str | bool] = {
         "checkpoint": str(args.checkpoint),
         "architecture": model.metadata.architecture,
         "frames": int(ds.sizes["time"]),
-        "rate_fcn": float(rate.sel({"method": "fcn"})),
-        "rate_difference": float(rate.sel({"method": "difference"})),
+        **summary,
     }
-    out["ratio"] = float(out["rate_fcn"]) / float(out["rate_difference"])
-    for method in ("fcn", "difference"):
-        for form in cmp["recall"].coords["form"].values:
-            sel = {"method": method, "form": form}
-            out[f"recall_{method}_{form}"] = float(cmp["recall"].sel(sel))
-            out[f"precision_{method}_{form}"] = float(cmp["precision"].sel(sel))
-    gain = _equatorward_gain(cmp)
-    out.update(gain)
     out["met"] = bool(
-        float(out["ratio"]) > 1.2
-        and float(out["recall_fcn_stationary"]) >= 0.9
-        and float(out["recall_difference_stationary"]) <= 0.3
-        and gain.get("gain_equatorward_low_cells", 0.0) > gain.get("gain_poleward_low_cells", 0.0)
+        summary["ratio_fcn_over_difference"] > 1.2
+        and summary["recall_fcn_stationary"] >= 0.9
+        and summary["recall_difference_stationary"] <= 0.3
+        and summary.get("gain_equatorward_low_cells", 0.0)
+        > summary.get("gain_poleward_low_cells", 0.0)
     )
     out["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(out, indent=1))
