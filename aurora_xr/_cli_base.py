@@ -426,27 +426,6 @@ def load_predictor(
     return loaded.predictor(**options)
 
 
-_TORCH_LOAD_ERROR = "Error(s) in loading state_dict"
-
-
-@contextlib.contextmanager
-def weights_errors(what: str) -> Iterator[None]:
-    """Turn torch's error for weights that do not fit the network into a CheckpointError.
-
-    ``torch.nn.Module.load_state_dict`` raises a RuntimeError (``Error(s) in
-    loading state_dict ...``) for tensors of the wrong shape; that is bad input
-    (``what``, e.g. the --pretrained file), told in one line.
-    """
-    try:
-        yield
-    except RuntimeError as exc:
-        text = " ".join(str(exc).split())
-        if not text.startswith(_TORCH_LOAD_ERROR):
-            raise
-        short = text if len(text) <= 400 else text[:400] + " ..."
-        raise CheckpointError(f"{what} does not fit the network: {short}") from exc
-
-
 @contextlib.contextmanager
 def cli_wording(*replacements: tuple[str, str]) -> Iterator[None]:
     """Reword an error message that names a Python argument (``overwrite=True``).

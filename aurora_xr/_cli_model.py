@@ -29,7 +29,6 @@ from ._cli_base import (
     scores_line,
     split_fractions,
     unit_interval,
-    weights_errors,
 )
 from .errors import CheckpointError, OptionError
 
@@ -177,16 +176,10 @@ def _train_run(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.split is not None:
         options["split"] = args.split
-    weights = "the --pretrained weights" if args.pretrained else "the training state in --out"
-    if args.pretrained:
-        weights += f" {args.pretrained}"
-    with (
-        cli_wording(
-            ("pass resume=False", "pass --no-resume"),
-            ("out_dir", "--out"),
-            ("pass pretrained=", "pass --pretrained "),
-        ),
-        weights_errors(weights),
+    with cli_wording(
+        ("pass resume=False", "pass --no-resume"),
+        ("out_dir", "--out"),
+        ("pass pretrained=", "pass --pretrained "),
     ):
         result = train(
             source,

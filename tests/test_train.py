@@ -11,7 +11,7 @@ import pytest
 import torch
 import xarray as xr
 
-from aurora_xr.errors import FrameSizeError, OptionError, SchemaError
+from aurora_xr.errors import CheckpointError, FrameSizeError, OptionError, SchemaError
 from aurora_xr.geometry import Calibration, sky_grids
 from aurora_xr.model import (
     Augmentation,
@@ -26,6 +26,7 @@ from aurora_xr.model import (
     train,
 )
 from aurora_xr.model.augment import augment_batch, warp_about_zenith
+from aurora_xr.model.checkpoint import read_tensors, save_tensors
 from aurora_xr.model.evaluation import evaluate_frames
 from aurora_xr.model.metrics import cell_labels, confusion_counts, scores
 from aurora_xr.model.training import segmentation_loss, train_step
@@ -357,6 +358,14 @@ def test_resume_gives_the_same_run(tmp_path: Path, cube: xr.Dataset) -> None:
     # another network: the options are checked before any tensor is loaded into it
     with pytest.raises(OptionError, match=r"other options \(arch"):
         _train_tiny(cube, tmp_path / "b", arch="deeplabv3_mobilenet_v3_large")
+    # a damaged state of the same run: a clear error naming the file, not torch's RuntimeError
+    state_path = tmp_path / "b" / "train_state.safetensors"
+    tensors, meta, _ = read_tensors(state_path)
+    key = next(k for k in tensors if k.startswith("model.") and k.endswith(".weight"))
+    tensors[key] = torch.zeros(1)
+    save_tensors(tensors, state_path, meta)
+    with pytest.raises(CheckpointError, match=r"train_state\.safetensors does not fit the network"):
+        _train_tiny(cube, tmp_path / "b")
     fresh = _train_tiny(cube, tmp_path / "b", lr=1e-2, resume=False, epochs=1)
     assert fresh.steps == 3
 

@@ -292,7 +292,11 @@ def _load_state(
             f"{path.parent} holds a run with other options ({', '.join(diff)}); pass "
             "resume=False to start afresh or use another out_dir"
         )
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    try:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    except RuntimeError as exc:  # tensors of the wrong shape: a damaged or foreign state
+        reason = " ".join(str(exc).split())[:300]
+        raise CheckpointError(f"{path} does not fit the network: {reason}") from exc
     opt_state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
         if key.startswith("optim."):
