@@ -215,6 +215,17 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.train_frames,
         help="synthetic training frames (%(default)s)",
     )
+    parser.add_argument(
+        "--checkpoint",
+        default=None,
+        help="segment with this trained model instead of training one (.safetensors)",
+    )
+    parser.add_argument(
+        "--precision",
+        default=defaults.predict_precision,
+        choices=("fp32", "bf16", "fp16", "auto"),
+        help="segmentation precision (%(default)s; auto: bf16 where native)",
+    )
     parser.add_argument("--no-figures", dest="figures", action="store_false", help="skip figures")
 
 
@@ -234,6 +245,8 @@ def _demo_run(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         train_frames=args.train_frames,
         figures=args.figures,
+        checkpoint=args.checkpoint,
+        predict_precision=args.precision,
     )
     run_demo(args.out, config=config, progress=args.progress)
     return EXIT_OK

@@ -34,6 +34,11 @@ class DemoConfig:
     ``start`` (mid-winter: the sky is dark at every MLT). The model is trained
     on ``train_frames`` frames drawn from other days with another seed, with
     bf16 autocast where the CPU computes it natively (``precision="auto"``).
+    With ``checkpoint`` set, that model is used instead and nothing is
+    trained (for example the ``fcn_resnet50`` of
+    ``scripts/train_synthetic.py``, with ``size`` its training frame size).
+    ``predict_precision`` is the segmentation's precision (``"auto"``: bf16
+    where the device computes it natively).
     """
 
     start: str = "2020-06-19T00:00"
@@ -53,6 +58,8 @@ class DemoConfig:
     lag: str = "2min"
     chunk_frames: int = 180
     figures: bool = True
+    checkpoint: str | None = None
+    predict_precision: str = "fp32"
 
 
 @dataclass
@@ -190,8 +197,11 @@ def run_demo(
     )
     from .cells import cell_grid
     from .model import load_model
+    from .model.checkpoint import read_metadata
 
     cfg = config or DemoConfig()
+    if cfg.checkpoint is not None:
+        read_metadata(cfg.checkpoint)  # a missing or bad file fails before any work
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     res = DemoResult(out_dir=out)
@@ -220,9 +230,13 @@ def run_demo(
         f"{report.n_skipped} files skipped"
     )
 
-    checkpoint = step(f"train {cfg.arch}")(lambda: _train_model(cfg, out / "model", progress))
+    if cfg.checkpoint is None:
+        checkpoint = step(f"train {cfg.arch}")(lambda: _train_model(cfg, out / "model", progress))
+    else:
+        checkpoint = Path(cfg.checkpoint)
     model = load_model(checkpoint)
-    predictor = model.predictor(batch_size=cfg.batch_size)
+    say(f"[demo] model: {model.metadata.architecture} from {checkpoint}")
+    predictor = model.predictor(batch_size=cfg.batch_size, precision=cfg.predict_precision)
     cells = step("cells")(lambda: cell_grid(ds))
 
     seg = segment(ds, predictor)

@@ -63,6 +63,37 @@ def test_demo_reuses_archive_cubes_and_model(demo) -> None:  # type: ignore[no-u
     assert again.summary["frames"] == result.summary["frames"]
 
 
+def test_demo_with_a_given_checkpoint_trains_nothing(  # type: ignore[no-untyped-def]
+    demo, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from aurora_xr.model.checkpoint import file_checksum
+
+    result, _ = demo
+    model = result.out_dir / "model" / "best.safetensors"
+    lines: list[str] = []
+    config = replace(TINY, checkpoint=str(model), predict_precision="auto", figures=False)
+    again = run_demo(tmp_path / "given", config=config, progress=False, say=lines.append)
+    assert not any(name.startswith("train") for name in again.timings)
+    assert not (tmp_path / "given" / "model").exists()
+    assert any(f"from {model}" in line for line in lines)
+    cmp = open_product(again.products["comparison"])
+    assert cmp.attrs["model_checksum"] == file_checksum(model)
+    assert again.summary["frames"] == result.summary["frames"]
+
+
+def test_demo_command_rejects_a_missing_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere.safetensors"
+    assert main(["demo", "--out", str(tmp_path / "out"), "--checkpoint", str(missing)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "nowhere.safetensors" in err[0]
+    assert not (tmp_path / "out" / "archive").exists()
+
+
 def test_demo_command_rejects_bad_sizes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--days", "0"]) == 1
     err = capsys.readouterr().err.strip().splitlines()

@@ -525,6 +525,13 @@ def test_predictor_options(small_ckpt: Path) -> None:
     bf16 = Predictor(small_ckpt, device="cpu", precision="bf16", calibration=CAL)(frames)
     assert bf16.dtype == np.float32
     np.testing.assert_allclose(bf16, fp32, atol=0.05)
+    # "auto" is resolved where the network is loaded: bf16 only on a native-bf16 CPU
+    auto = Predictor(small_ckpt, device="cpu", precision="auto", calibration=CAL)
+    expected = "bf16" if predict_module.native_bf16(torch.device("cpu")) else "fp32"
+    np.testing.assert_array_equal(auto(frames), bf16 if expected == "bf16" else fp32)
+    assert auto._get_network().precision == expected
+    assert auto.precision == "auto"
+    assert pickle.loads(pickle.dumps(auto)).precision == "auto"
 
 
 def test_importing_the_package_imports_no_torch() -> None:

@@ -406,7 +406,7 @@ def test_predictor_on_trained_checkpoint_is_zero_outside_lens(
 
 
 def test_precision_auto_is_bf16_where_the_cpu_computes_it(tmp_path: Path, cube: xr.Dataset) -> None:
-    from aurora_xr.model.training import native_bf16
+    from aurora_xr.model.predict import native_bf16
 
     flags: set[str] = set()
     cpuinfo = Path("/proc/cpuinfo")

@@ -49,7 +49,9 @@ __all__ = [
     "Predictor",
     "clear_model_cache",
     "load_model",
+    "native_bf16",
     "resolve_device",
+    "resolve_precision",
 ]
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -80,9 +82,38 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return resolved
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 natively (so bf16 autocast is fast there).
+
+    A CUDA GPU that supports bf16, or a CPU with AVX512-BF16 or AMX tiles.
+    """
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device.type != "cpu":
+        return False
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``"auto"`` becomes ``"bf16"`` where ``device`` computes it natively, else ``"fp32"``.
+
+    Other values are checked: one of :data:`PRECISIONS`, and ``"fp16"`` only
+    on CUDA.
+
+    Raises
+    ------
+    OptionError
+        For an unknown precision or fp16 off CUDA.
+    """
+    if precision == "auto":
+        return "bf16" if native_bf16(device) else "fp32"
+    return _check_precision(precision, device)
+
+
 def _check_precision(precision: str, device: torch.device) -> str:
     if precision not in PRECISIONS:
-        raise OptionError(f"precision must be one of {PRECISIONS}, found {precision!r}")
+        raise OptionError(f"precision must be 'auto' or one of {PRECISIONS}, found {precision!r}")
     if precision == "fp16" and device.type != "cuda":
         raise OptionError(
             f"precision 'fp16' needs a CUDA device, found {device}; use 'fp32' or 'bf16'"
@@ -154,9 +185,12 @@ class Predictor:
     device : str
         ``"auto"`` (CUDA when available in the calling process, else CPU),
         ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-    precision : {"fp32", "bf16", "fp16"}
+    precision : {"fp32", "bf16", "fp16", "auto"}
         ``bf16``/``fp16`` run under autocast; ``fp16`` needs CUDA, ``bf16``
-        also works on CPUs. Probabilities are always returned as float32.
+        also works on CPUs. ``"auto"`` is resolved in the process that loads
+        the network: bf16 where that device computes it natively (a GPU with
+        bf16, a CPU with AVX512-BF16 or AMX), else fp32. Probabilities are
+        always returned as float32.
     batch_size : int
         Frames per forward pass.
     num_threads : int, optional
@@ -222,10 +256,12 @@ class Predictor:
         calibration: Calibration | None,
         lens_mask: np.ndarray | None,
     ) -> None:
-        if precision not in PRECISIONS:
-            raise OptionError(f"precision must be one of {PRECISIONS}, found {precision!r}")
+        if precision != "auto" and precision not in PRECISIONS:
+            raise OptionError(
+                f"precision must be 'auto' or one of {PRECISIONS}, found {precision!r}"
+            )
         if device != "auto":
-            _check_precision(precision, resolve_device(device))
+            resolve_precision(precision, resolve_device(device))
         if not isinstance(batch_size, int | np.integer) or batch_size < 1:
             raise OptionError(f"batch_size must be an int >= 1, found {batch_size!r}")
         if num_threads is not None and (not isinstance(num_threads, int) or num_threads < 1):
@@ -295,8 +331,9 @@ class Predictor:
             lens_mask=lens_mask,
         )
         dev = resolve_device(device)
-        _check_precision(precision, dev)
-        self._network = _Network(model.to(dev).eval(), metadata, dev, precision, threading.Lock())
+        self._network = _Network(
+            model.to(dev).eval(), metadata, dev, resolve_precision(precision, dev), threading.Lock()
+        )
         return self
 
     # -- small public state ----------------------------------------------------
@@ -399,10 +436,10 @@ class Predictor:
             return self._network
         assert self._path is not None
         device = resolve_device(self.device)
-        _check_precision(self.precision, device)
+        precision = resolve_precision(self.precision, device)
         if self.num_threads is not None:
             torch.set_num_threads(self.num_threads)
-        self._network = _load_network(self._path, self._checksum, device, self.precision)
+        self._network = _load_network(self._path, self._checksum, device, precision)
         return self._network
 
     def load(self) -> Predictor:
@@ -558,8 +595,9 @@ def load_model(
         A checkpoint written by :func:`save_checkpoint` or :func:`train`.
     device : str
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda[:N]"``.
-    precision : {"fp32", "bf16", "fp16"}
-        Default precision of :meth:`LoadedModel.predictor`.
+    precision : {"fp32", "bf16", "fp16", "auto"}
+        Default precision of :meth:`LoadedModel.predictor` (``"auto"``: see
+        :class:`Predictor`).
     arch : str, optional
         The architecture expected; a checkpoint of another one is an error.
 
@@ -575,7 +613,7 @@ def load_model(
     """
     file = Path(path).expanduser().resolve()
     dev = resolve_device(device)
-    _check_precision(precision, dev)
+    precision = resolve_precision(precision, dev)
     ckpt = load_checkpoint(file)
     module = model_from_checkpoint(ckpt, arch=arch).to(dev)
     key = _cache_key(file, ckpt.checksum, dev, precision)

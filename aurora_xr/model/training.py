@@ -54,7 +54,7 @@ from .checkpoint import (
 from .data import DEFAULT_SPLIT, FrameSource, open_source, split_indices
 from .evaluation import evaluate_frames
 from .metrics import confusion_counts, scores
-from .predict import PRECISIONS, Predictor, _autocast, resolve_device
+from .predict import PRECISIONS, Predictor, _autocast, resolve_device, resolve_precision
 from .preprocess import (
     Preprocessing,
     _as_size,
@@ -313,16 +313,6 @@ def _load_state(
     return state
 
 
-def native_bf16(device: torch.device) -> bool:
-    """Whether ``device`` computes bfloat16 natively (so bf16 autocast is fast there)."""
-    if device.type == "cuda":
-        return bool(torch.cuda.is_bf16_supported())
-    if device.type != "cpu":
-        return False
-    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
-
-
 def _make_scheduler(
     schedule: str, optimizer: torch.optim.Optimizer, lr: float, total_steps: int
 ) -> Any:
@@ -475,8 +465,7 @@ def train(
     if num_threads is not None:
         torch.set_num_threads(int(num_threads))
     dev = resolve_device(device)
-    if precision == "auto":
-        precision = "bf16" if native_bf16(dev) else "fp32"
+    precision = resolve_precision(precision, dev)
     out = Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
 
