@@ -584,6 +584,41 @@ def test_comparison(occ: xr.Dataset) -> None:
     assert len([a for a in grid.axes if str(a.get_gid()).startswith("mlt_")]) == 24
 
 
+def test_comparison_ratio_tells_zero_rates_from_missing_ones() -> None:
+    cmp = make_comparison()
+    rate = cmp["occurrence_rate"].values.copy()  # (method, mlt, cell)
+    i = int(np.argmin(np.abs(cmp["mlt"].values - 20.5)))
+    fcn, diff = rate[0, i], rate[1, i]
+    fcn[:4], diff[:4] = [0.0, 0.2, 0.0, np.nan], [0.0, 0.0, 0.1, 0.1]
+    fcn[4:], diff[4:] = 0.1, 0.2  # every other cell: ratio 0.5
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(rate[1] > 0, rate[0] / rate[1], np.nan)
+    cmp = cmp.assign(
+        occurrence_rate=cmp["occurrence_rate"].copy(data=rate),
+        rate_ratio=cmp["rate_ratio"].copy(data=ratio.astype(np.float32)),
+    )
+    fig = plot.plot_comparison(cmp, mlt=20)
+    ax = [a for a in fig.axes if _by_gid(a, "cells")][2]
+    # 0/0 is observed with no aurora, not "not observed"
+    assert len(_one(ax, "cells_no_aurora").get_paths()) == 1
+    assert len(_one(ax, "cells_not_observed").get_paths()) == 1  # the NaN FCN rate
+    coloured = _one(ax, "cells")
+    norm = coloured.norm
+    values = np.asarray(coloured.get_array())
+    assert values.size == N_CELLS - 2
+    assert values[0] > norm.vmax  # FCN only: beyond the top of the colour bar
+    assert values[1] < norm.vmin  # difference only: below the bottom
+    assert np.allclose(values[2:], 0.5)
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert labels == ["not observed", "no aurora in either method"]
+    grid = plot.plot_comparison(cmp)
+    panel = next(a for a in grid.axes if a.get_gid() == f"mlt_0_{i}")
+    assert len(_one(panel, "cells_no_aurora").get_paths()) == 1
+    assert "no aurora in either method" in [
+        t.get_text() for leg in grid.legends for t in leg.get_texts()
+    ]
+
+
 # -- cell map --------------------------------------------------------------------------
 @pytest.fixture
 def no_network(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,6 +34,9 @@ from ._style import (
     NAN_FACE,
     NAN_HATCH,
     NAN_LABEL,
+    NONE_EDGE,
+    NONE_FACE,
+    NONE_LABEL,
     SIZE_LABEL,
     SIZE_SMALL,
 )
@@ -338,13 +341,17 @@ def add_cells(
     edgecolor: Any = "white",
     linewidth: float = 0.25,
     zorder: float = 2.0,
+    blank: np.ndarray | None = None,
     **kwargs: Any,
 ) -> tuple[PolyCollection, PolyCollection | None]:
     """Draw cells coloured by ``values``; NaN cells grey and hatched.
 
     Returns the collection of observed cells (gid ``"cells"``, its ``array``
     holds their values in cell order) and that of the NaN cells (gid
-    ``"cells_not_observed"``) or None.
+    ``"cells_not_observed"``) or None. Cells where the boolean ``blank`` is
+    True are drawn white with a grey edge instead (gid ``"cells_no_aurora"``,
+    legend :func:`none_patch`): observed, but with no value to colour, such
+    as a ratio of two zero rates.
     """
     if values is None:
         coll = PolyCollection(
@@ -359,6 +366,19 @@ def add_cells(
         ax.add_collection(coll)
         return coll, None
     values = np.asarray(values, dtype=float)
+    blanked = np.zeros(values.shape, bool) if blank is None else np.asarray(blank, bool)
+    if blanked.any():
+        none_coll = PolyCollection(
+            [p for p, b in zip(polys, blanked, strict=True) if b],
+            facecolors=NONE_FACE,
+            edgecolors=NONE_EDGE,
+            linewidths=linewidth,
+            zorder=zorder,
+        )
+        none_coll.set_gid("cells_no_aurora")
+        ax.add_collection(none_coll)
+        polys = [p for p, b in zip(polys, blanked, strict=True) if not b]
+        values = values[~blanked]
     bad = ~np.isfinite(values)
     good_polys = [p for p, b in zip(polys, bad, strict=True) if not b]
     coll = PolyCollection(
@@ -391,6 +411,11 @@ def add_cells(
 def nan_patch() -> Patch:
     """Legend handle for cells without observations."""
     return Patch(facecolor=NAN_FACE, edgecolor=NAN_EDGE, hatch=NAN_HATCH, label=NAN_LABEL)
+
+
+def none_patch() -> Patch:
+    """Legend handle for observed cells with no aurora in either method (ratio 0/0)."""
+    return Patch(facecolor=NONE_FACE, edgecolor=NONE_EDGE, label=NONE_LABEL)
 
 
 def corner_text(ax: Axes, text: str, *, loc: str = "upper left", **kwargs: Any) -> None:

@@ -15,6 +15,9 @@ __all__ = [
     "NAN_FACE",
     "NAN_HATCH",
     "NAN_LABEL",
+    "NONE_EDGE",
+    "NONE_FACE",
+    "NONE_LABEL",
     "SIZE_LABEL",
     "SIZE_SMALL",
     "SIZE_TITLE",
@@ -34,6 +37,11 @@ NAN_FACE: Final = "#d9d9d9"
 NAN_EDGE: Final = "#9a9a9a"
 NAN_HATCH: Final = "////"
 NAN_LABEL: Final = "not observed"
+
+#: Observed cells where a ratio is 0/0 (no aurora in either method).
+NONE_FACE: Final = "#ffffff"
+NONE_EDGE: Final = "#b3b3b3"
+NONE_LABEL: Final = "no aurora in either method"
 
 #: Grid lines on a dark sky and on a white map.
 GRID_DARK: Final = "#e8e8e8"

@@ -159,6 +159,7 @@ def _draw_map(
     north: float | None,
     elevations: Iterable[float],
     compact: bool,
+    blank: np.ndarray | None = None,
 ) -> Any:
     import matplotlib as mpl
 
@@ -171,6 +172,7 @@ def _draw_map(
         norm=norm,
         edgecolor=(1.0, 1.0, 1.0, 0.45) if compact else "white",
         linewidth=0.12 if compact else 0.3,
+        blank=blank,
     )
     c.draw_sky_grid(
         ax,
@@ -311,6 +313,7 @@ def plot_occurrence_grid(
     mlt_dim: Hashable = "mlt",
     method_dim: Hashable = "method",
     cell_dim: Hashable = "cell",
+    blank: xr.DataArray | None = None,
 ) -> Figure:
     """The maps of every MLT bin, one block per method side by side, one colour bar.
 
@@ -332,6 +335,10 @@ def plot_occurrence_grid(
         Figure title.
     mlt_dim, method_dim, cell_dim : hashable
         Dimension names.
+    blank : xarray.DataArray of bool on (mlt, cell), optional
+        Observed cells with nothing to colour, drawn white and listed in the
+        legend as "no aurora in either method" (:func:`plot_comparison` uses
+        it for ratios of two zero rates).
 
     Returns
     -------
@@ -359,6 +366,13 @@ def plot_occurrence_grid(
     polys, _ = _geometry(occ, cells, cell_dim)
     arrays = c.compute_together(*(b[1] for b in blocks))
     values = [np.asarray(a.values, dtype=float) for a in arrays]
+    blanks: np.ndarray | None = None
+    if blank is not None:
+        blanks = np.asarray(blank.transpose(mlt_dim, cell_dim).values, dtype=bool)
+        if blanks.shape != values[0].shape:
+            raise OptionError(
+                f"blank must have the shape of the maps {values[0].shape}; found {blanks.shape}"
+            )
     nrm = _norm(np.concatenate([v.ravel() for v in values]), norm, vmin, vmax)
     nbins = values[0].shape[0]
     ncols = max(1, min(int(ncols), nbins))
@@ -410,9 +424,11 @@ def plot_occurrence_grid(
                 north=None,
                 elevations=elevation_circles,
                 compact=True,
+                blank=None if blanks is None else blanks[b],
             )
             ax.set_gid(f"mlt_{k}_{b}")
-            any_nan = any_nan or bool(np.isnan(vals[b]).any())
+            shown = vals[b] if blanks is None else vals[b][~blanks[b]]
+            any_nan = any_nan or bool(np.isnan(shown).any())
             _, lo, hi = mlt_bin(centres, float(centres[b]))
             c.corner_text(
                 ax,
@@ -439,9 +455,12 @@ def plot_occurrence_grid(
     if isinstance(nrm, LogNorm):
         _ratio_ticks(cb, nrm)
     cb.ax.tick_params(labelsize=SIZE_SMALL)
-    if any_nan:
+    handles = [c.nan_patch()] if any_nan else []
+    if blanks is not None and blanks.any():
+        handles.append(c.none_patch())
+    if handles:
         fig.legend(
-            handles=[c.nan_patch()],
+            handles=handles,
             loc="lower right",
             fontsize=SIZE_SMALL,
             frameon=False,
@@ -472,6 +491,23 @@ def _ratio_norm(values: np.ndarray, limit: float = 100.0) -> LogNorm:
     return LogNorm(vmin=10.0**-span, vmax=10.0**span)
 
 
+def _ratio_display(
+    ratio: np.ndarray, num: np.ndarray, den: np.ndarray, norm: LogNorm
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ratio values to colour, and the cells where both rates are 0.
+
+    A ratio with a zero denominator is NaN in the product; where the
+    numerator is positive it is drawn beyond the top of the colour bar (its
+    "over" colour), a zero ratio below the bottom, and 0/0 as "no aurora in
+    either method". NaN stays "not observed" where either rate is NaN.
+    """
+    top, bottom = float(norm.vmax or 1.0), float(norm.vmin or 1.0)
+    shown = np.array(ratio, dtype=float, copy=True)
+    shown[(num > 0) & (den == 0)] = top * 10.0
+    shown[(num == 0) & (den > 0)] = bottom / 10.0
+    return shown, (num == 0) & (den == 0)
+
+
 def plot_comparison(
     cmp: xr.Dataset,
     *,
@@ -493,6 +529,12 @@ def plot_comparison(
     With ``mlt``: three maps of that bin, the FCN rate, the difference-method
     rate (one colour bar) and their ratio (logarithmic, centred on 1). Without:
     the grid of ratio maps over all MLT bins.
+
+    On the ratio maps a cell where only the numerator's rate is positive gets
+    the colour beyond the top of the bar, one where only the denominator's is
+    positive the colour below its bottom, and one where both rates are 0 is
+    white ("no aurora in either method"); grey hatching is kept for cells
+    that either method did not observe.
 
     Parameters
     ----------
@@ -522,11 +564,23 @@ def plot_comparison(
     if not isinstance(cmp, xr.Dataset) or ratio_var not in cmp.data_vars:
         _select(cmp, variable=ratio_var, method=None, sel=None, method_dim=method_dim)
     ratio = cmp[ratio_var]
+    if len(methods) != 2:
+        raise OptionError(f"methods must name two methods; found {methods}")
     if mlt is None:
         ratio_all = ratio.sel(dict(sel)) if sel else ratio
-        (ratio_all,) = c.compute_together(ratio_all)
+        pair = [
+            _select(cmp, variable=variable, method=m, sel=sel, method_dim=method_dim)[0]
+            for m in methods
+        ]
+        ratio_all, num, den = c.compute_together(ratio_all, *pair)
         norm = _ratio_norm(np.asarray(ratio_all.values, dtype=float))
-        sub = cmp.assign({ratio_var: ratio_all})
+        shown, blank = _ratio_display(
+            np.asarray(ratio_all.values, dtype=float),
+            np.asarray(num.transpose(*ratio_all.dims).values, dtype=float),
+            np.asarray(den.transpose(*ratio_all.dims).values, dtype=float),
+            norm,
+        )
+        sub = cmp.assign({ratio_var: ratio_all.copy(data=shown)})
         return plot_occurrence_grid(
             sub,
             variable=ratio_var,
@@ -537,9 +591,8 @@ def plot_comparison(
             method_dim=method_dim,
             cell_dim=cell_dim,
             title="Occurrence-rate ratio, FCN / difference method",
+            blank=ratio_all.copy(data=blank),
         )
-    if len(methods) != 2:
-        raise OptionError(f"methods must name two methods; found {methods}")
     rates = []
     for m in methods:
         da, _ = _select(cmp, variable=variable, method=m, sel=sel, method_dim=method_dim)
@@ -572,15 +625,17 @@ def plot_comparison(
     cb.set_label(_LABELS["occurrence_rate"], fontsize=SIZE_LABEL)
     cb.ax.tick_params(labelsize=SIZE_SMALL)
     rnorm = _ratio_norm(vals[2])
+    shown, blank = _ratio_display(vals[2], vals[0], vals[1], rnorm)
     coll = _draw_map(
         axes[2],
         polys,
-        vals[2],
+        shown,
         cmap=ratio_cmap,
         norm=rnorm,
         north=north,
         elevations=DEFAULT_ELEVATIONS,
         compact=False,
+        blank=blank,
     )
     axes[2].set_title(
         f"(c) {method_label(methods[0])} / {method_label(methods[1])}", fontsize=SIZE_TITLE
@@ -589,9 +644,12 @@ def plot_comparison(
     cb.set_label("rate ratio", fontsize=SIZE_LABEL)
     _ratio_ticks(cb, rnorm)
     cb.ax.tick_params(labelsize=SIZE_SMALL)
-    if any(np.isnan(v).any() for v in vals):
+    handles = [c.nan_patch()] if any(np.isnan(v).any() for v in (*vals[:2], shown)) else []
+    if blank.any():
+        handles.append(c.none_patch())
+    if handles:
         fig.legend(
-            handles=[c.nan_patch()],
+            handles=handles,
             loc="lower right",
             fontsize=SIZE_SMALL,
             frameon=False,
