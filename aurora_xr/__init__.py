@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from . import accessor as _accessor  # noqa: F401  (registers .aurora)
 from .cells import cell_grid
 from .compare import compare_methods
+from .conditions import attach_conditions, read_conditions
 from .datasets import synthetic_cube, write_synthetic_archive
 from .difference import difference_detect
 from .errors import *  # noqa: F403
@@ -44,6 +45,7 @@ __all__ = [
     "IngestReport",
     "Station",
     "__version__",
+    "attach_conditions",
     "build_model",
     "cell_detections",
     "cell_grid",
@@ -63,6 +65,7 @@ __all__ = [
     "open_product",
     "open_segmentation_store",
     "Predictor",
+    "read_conditions",
     "register_station",
     "segment",
     "segment_to_store",

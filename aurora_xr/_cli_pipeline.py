@@ -241,6 +241,13 @@ def _add_analysis_options(parser: argparse.ArgumentParser, *, model_required: bo
         metavar="F",
         help="usable frames: cloud_fraction at most this (default: no cloud filter)",
     )
+    parser.add_argument(
+        "--conditions",
+        default=None,
+        metavar="CSV",
+        help="per-frame conditions table (time, cloud_fraction, ...) to attach to the cubes; "
+        "each frame takes the nearest row within half the table's spacing",
+    )
     _add_segmentation_options(parser)
     add_scheduler(parser)
     add_chunk_frames(parser)
@@ -287,6 +294,14 @@ def _model_or_store(
             "the FCN method needs --model CHECKPOINT or --segmentation STORE_DIR; found neither"
         )
     return ds, None
+
+
+def _with_conditions(args: argparse.Namespace, ds: xr.Dataset) -> xr.Dataset:
+    if args.conditions is None:
+        return ds
+    from .conditions import attach_conditions
+
+    return attach_conditions(ds, args.conditions)
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
@@ -340,7 +355,7 @@ def _occurrence_run(args: argparse.Namespace) -> int:
 
     if args.method == "difference" and (args.model or args.segmentation):
         raise OptionError("--model and --segmentation are for --method fcn, not difference")
-    ds = open_cubes(args.cubes, chunk_frames=args.chunk_frames)
+    ds = _with_conditions(args, open_cubes(args.cubes, chunk_frames=args.chunk_frames))
     ds, predictor = _model_or_store(args, ds, needed=args.method == "fcn")
     target = output_path(args.out)
     with dask_scheduler(args.scheduler, workers=args.workers) as client:
@@ -415,7 +430,7 @@ def _compare_run(args: argparse.Namespace) -> int:
     from .compare import FORMS, compare_methods
     from .products import to_netcdf
 
-    ds = open_cubes(args.cubes, chunk_frames=args.chunk_frames)
+    ds = _with_conditions(args, open_cubes(args.cubes, chunk_frames=args.chunk_frames))
     ds, predictor = _model_or_store(args, ds, needed=True)
     target = output_path(args.out)
     with dask_scheduler(args.scheduler, workers=args.workers) as client:

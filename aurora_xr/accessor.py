@@ -15,6 +15,7 @@ import xarray as xr
 
 from . import cells as _cells
 from . import compare as _compare
+from . import conditions as _conditions
 from . import difference as _difference
 from . import geomag as _geomag
 from . import keogram as _keogram
@@ -90,6 +91,10 @@ class AuroraDatasetAccessor:
     @_forward(_usable.usable_frames)
     def usable_frames(self, **kwargs: Any) -> Any:
         return _usable.usable_frames(self._obj, **kwargs)
+
+    @_forward(_conditions.attach_conditions)
+    def attach_conditions(self, conditions: Any, **kwargs: Any) -> xr.Dataset:
+        return _conditions.attach_conditions(self._obj, conditions, **kwargs)
 
     # -- detection ----------------------------------------------------------
     @_forward(_segment.segment)

@@ -196,6 +196,7 @@ def run_demo(
         write_synthetic_archive,
     )
     from .cells import cell_grid
+    from .conditions import CONDITIONS_FILE, attach_conditions
     from .model import load_model
     from .model.checkpoint import read_metadata
 
@@ -224,6 +225,8 @@ def run_demo(
     cube_dir = out / "cubes"
     report = step("ingest")(lambda: ingest(archive, cube_dir, station="JBS", progress=progress))
     ds = step("open")(lambda: open_cube(cube_dir, chunks={"time": cfg.chunk_frames}))
+    if (archive / CONDITIONS_FILE).exists():  # cloud_fraction and moon_up of every frame
+        ds = attach_conditions(ds, archive / CONDITIONS_FILE)
     say(
         f"[demo] cube: {ds.sizes['time']} frames {ds.sizes['y']}x{ds.sizes['x']}, "
         f"{str(ds.time.values[0])[:16]} .. {str(ds.time.values[-1])[:16]}, "

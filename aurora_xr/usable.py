@@ -197,7 +197,8 @@ def usable_frames(
         if "cloud_fraction" not in ds.variables:
             raise MissingVariableError(
                 "max_cloud_fraction needs a 'cloud_fraction' (time,) variable in the cube; "
-                "found none"
+                "found none (attach a conditions table: ds.aurora.attach_conditions(csv), "
+                "or --conditions CSV on the command line)"
             )
         usable = usable & ~(ds["cloud_fraction"] > max_cloud_fraction)
         filters.append(f"cloud_fraction <= {max_cloud_fraction:g}")

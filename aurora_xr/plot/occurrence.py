@@ -335,8 +335,9 @@ def plot_occurrence_grid(
         Figure title.
     mlt_dim, method_dim, cell_dim : hashable
         Dimension names.
-    blank : xarray.DataArray of bool on (mlt, cell), optional
-        Observed cells with nothing to colour, drawn white and listed in the
+    blank : xarray.DataArray, optional
+        Booleans on the MLT and cell dims: observed cells with nothing to
+        colour, drawn white and listed in the
         legend as "no aurora in either method" (:func:`plot_comparison` uses
         it for ratios of two zero rates).
 

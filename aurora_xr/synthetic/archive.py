@@ -3,6 +3,7 @@
 Layout (UT in every name; ``CODE`` is the station code)::
 
     dest/synthetic_archive.json                       station, calibration, naming, options
+    dest/frame_conditions.csv                         time, cloud_fraction, moon_up per frame
     dest/CODE/YYYY/MM/DD/CODE_YYYYmmdd_HHMMSS_rgb.png frame (or _rgb.jpg)
     dest/CODE/YYYY/MM/DD/CODE_YYYYmmdd_HHMMSS_mask.png truth: one channel, 0 or 255
     dest/CODE/YYYY/MM/DD/CODE_YYYYmmdd_HHMMSS_kind.png form: one channel, 0/1/2
@@ -20,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
+from ..conditions import CONDITIONS_FILE, read_conditions
 from ..cube import package_version
 from ..errors import OptionError
 from ..stations import Station
@@ -185,9 +188,13 @@ stationary_fraction, mlt_occurrence, activity, truth_threshold, truth_outline_de
     save_kw: dict[str, Any] = {"quality": quality} if pil_format == "JPEG" else {}
 
     written: list[Path] = []
+    moon_up = np.zeros(times.size, bool)
+    cloud_fraction = np.zeros(times.size, np.float32)
     for begin in range(0, times.size, batch_size):
         chunk = times[begin : begin + batch_size]
         batch = render_frames(stn, height, width, chunk.astype(np.int64), options)
+        moon_up[begin : begin + chunk.size] = batch.moon_up
+        cloud_fraction[begin : begin + chunk.size] = batch.cloud_fraction
         for i, t in enumerate(chunk):
             frame_path = archive_path(root, stn.code, t, fmt=fmt)
             frame_path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,4 +236,24 @@ stationary_fraction, mlt_occurrence, activity, truth_threshold, truth_outline_de
     tmp = root / f".{ARCHIVE_SIDECAR}.tmp"
     tmp.write_text(json.dumps(sidecar, indent=2))
     os.replace(tmp, root / ARCHIVE_SIDECAR)
+    _write_conditions(root / CONDITIONS_FILE, times, cloud_fraction, moon_up)
     return written
+
+
+def _write_conditions(
+    path: Path,
+    times: NDArray[np.datetime64],
+    cloud_fraction: NDArray[np.float32],
+    moon_up: NDArray[np.bool_],
+) -> None:
+    """Write (or extend) the per-frame conditions table; rows of this run replace old ones."""
+    table = pd.DataFrame(
+        {"cloud_fraction": np.round(cloud_fraction.astype(float), 4), "moon_up": moon_up},
+        index=pd.DatetimeIndex(times, name="time"),
+    )
+    if path.exists():
+        old = read_conditions(path)
+        table = pd.concat([old[~old.index.isin(table.index)], table]).sort_index()
+    tmp = path.with_name(f".{path.name}.tmp")
+    table.to_csv(tmp, date_format="%Y-%m-%dT%H:%M:%S")
+    os.replace(tmp, path)

@@ -70,6 +70,7 @@ GROUPS: list[tuple[str, list[str]]] = [
             "aurora_xr.segment_store",
             "aurora_xr.difference",
             "aurora_xr.usable",
+            "aurora_xr.conditions",
             "aurora_xr.occurrence",
             "aurora_xr.binning",
             "aurora_xr.compare",
