@@ -1,0 +1,118 @@
+"""Training steps per second: fp32 against bf16 autocast, and what ``"auto"`` picks.
+
+For each architecture the same random batch goes through
+:func:`aurora_xr.model.training.train_step` (forward, BCE + Dice loss,
+backward, AdamW step) in fp32 (the baseline) and under bf16 autocast. The
+ratio bf16/fp32 is the speed-up that ``train(precision="auto")`` gets where
+the device computes bf16 natively (a CPU with AVX512-BF16 or AMX, a recent
+GPU); elsewhere ``"auto"`` stays in fp32, because emulated bf16 is slower.
+
+Usage::
+
+    python benchmarks/bench_train.py                                   # fcn_resnet50, 128 px
+    python benchmarks/bench_train.py --archs lraspp_mobilenet_v3_large --size 192
+    python benchmarks/bench_train.py --device cuda --batch-size 16 --json out.json
+
+Weights are random (the speed does not depend on them); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+import torch
+
+from aurora_xr.model import build_model
+from aurora_xr.model.predict import native_bf16, resolve_device, resolve_precision
+from aurora_xr.model.training import train_step
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def bench(
+    arch: str, *, size: int, batch_size: int, steps: int, warmup: int, device: str
+) -> list[dict[str, Any]]:
+    dev = resolve_device(device)
+    gen = torch.Generator().manual_seed(0)
+    inputs = torch.randn(batch_size, 3, size, size, generator=gen).to(dev)
+    target = (torch.rand(batch_size, 1, size, size, generator=gen) > 0.9).float().to(dev)
+    rows = []
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        model = build_model(arch).to(dev)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        for _ in range(warmup):
+            train_step(model, opt, inputs, target, precision=precision)
+        _sync(dev)
+        losses = []
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            losses.append(train_step(model, opt, inputs, target, precision=precision))
+        _sync(dev)
+        seconds = time.perf_counter() - t0
+        rows.append(
+            {
+                "arch": arch,
+                "precision": precision,
+                "size": size,
+                "batch_size": batch_size,
+                "steps": steps,
+                "seconds": round(seconds, 3),
+                "frames_per_s": round(steps * batch_size / seconds, 2),
+                "final_loss": round(losses[-1], 4),
+            }
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--archs", nargs="+", default=["fcn_resnet50"])
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--json", default=None, help="also write the rows to this file")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dev = resolve_device(args.device)
+    print(
+        f"device {dev}, {torch.get_num_threads()} threads, native bf16: {native_bf16(dev)}, "
+        f"precision='auto' trains in {resolve_precision('auto', dev)}"
+    )
+    rows: list[dict[str, Any]] = []
+    for arch in args.archs:
+        got = bench(
+            arch,
+            size=args.size,
+            batch_size=args.batch_size,
+            steps=args.steps,
+            warmup=args.warmup,
+            device=args.device,
+        )
+        base = got[0]["frames_per_s"]
+        for row in got:
+            row["ratio_vs_fp32"] = round(row["frames_per_s"] / base, 2)
+            print(
+                f"{row['arch']:<28} {row['precision']:<5} {row['size']} px  batch "
+                f"{row['batch_size']}: {row['frames_per_s']:7.2f} frames/s  "
+                f"x{row['ratio_vs_fp32']:.2f} vs fp32  (loss {row['final_loss']})"
+            )
+        rows += got
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(rows, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
