@@ -10,6 +10,11 @@ Two layers live here:
   :func:`sun_elevation` given a Dataset, :func:`moon`) that read the station and
   the calibration from the attributes and never touch the image data.
 
+The Sun and Moon kernels (astropy, offline, sampled on nodes) live in
+:mod:`aurora_xr.astronomy`: :func:`sun_elevation` on an array of times calls
+:func:`aurora_xr.astronomy.sun_elevation_at`, and :func:`moon_position` is
+re-exported from there.
+
 Speed
 -----
 AACGM-v2 (``aacgmv2``) converts a whole pixel grid in well under a second, so the
@@ -18,38 +23,28 @@ and cached, never per frame. Magnetic local time is linear in magnetic
 longitude, ``MLT(t) = MLT_0(t) + mlon / 15`` (mod 24), so ``MLT_0`` (the MLT of
 magnetic longitude 0) is evaluated with ``aacgmv2.convert_mlt`` only on a coarse
 grid of node times and interpolated with a local cubic (4-point Lagrange)
-interpolant; the Sun and Moon are evaluated with astropy on nodes too, in the
-observer's hour-angle/declination frame where, once the Earth's rotation is
-taken out, everything varies slowly. Short or sparse inputs are evaluated
-directly at their own times.
-
-Offline use
------------
-astropy is told not to download IERS tables (``auto_download=False``), to accept
-old predictions and to use its degraded-accuracy fallback for times the bundled
-tables do not cover (polar motion and UT1 errors are far below what matters for
-the elevation of the Sun); its warnings about this are silenced.
+interpolant (see :mod:`aurora_xr.astronomy` for the Sun and Moon, sampled the
+same way). Short or sparse inputs are evaluated directly at their own times.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import hashlib
 import threading
-import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Hashable
 from typing import Any, TypeVar, overload
 
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
+from ._timenodes import as_datetime64, sample_on_nodes, step_ns
+from .astronomy import moon_position, sun_elevation_at
 from .errors import (
     DateRangeError,
-    DtypeError,
     FrameSizeError,
     MissingDimensionError,
     MissingVariableError,
@@ -94,10 +89,6 @@ AACGM_VALID_END = np.datetime64("2030-01-01T00:00:00", "ns")
 AACGM_MAX_ALTITUDE_KM = 2000.0
 """Highest altitude for which aacgmv2 uses its coefficients (tracing is not used)."""
 
-_NS_PER_MIN = 60_000_000_000
-_NS_PER_DAY = 86_400_000_000_000
-_SIDEREAL_DEG_PER_DAY = 360.98564736629  # rate of the Earth rotation angle
-
 # aacgmv2 keeps its date in global C state: never call it from two threads at once.
 _AACGM_LOCK = threading.RLock()
 _PIXEL_CACHE: OrderedDict[Hashable, tuple[NDArray[np.float32], NDArray[np.float32]]] = OrderedDict()
@@ -107,30 +98,6 @@ XrObj = TypeVar("XrObj", xr.Dataset, xr.DataArray)
 
 
 # -- times and epochs ---------------------------------------------------------------
-def _as_datetime64(times: Any, *, name: str = "times") -> NDArray[np.datetime64]:
-    """Naive UTC datetime64[ns] array of any shape from datetimes of any common kind."""
-    if isinstance(times, xr.DataArray):
-        times = times.values
-    if isinstance(times, dt.datetime) and times.tzinfo is not None:
-        times = times.astimezone(dt.UTC).replace(tzinfo=None)
-    arr = np.asarray(times)
-    if arr.dtype.kind == "M":
-        return arr.astype("datetime64[ns]")
-    if arr.dtype.kind in "OUS":
-        import pandas as pd
-
-        try:
-            parsed = pd.to_datetime(arr.ravel(), utc=True)
-        except (TypeError, ValueError) as exc:
-            raise DtypeError(
-                f"expected {name} as datetimes (datetime64, datetime or ISO strings); "
-                f"found values that are not: {exc}"
-            ) from None
-        values = np.asarray(parsed.tz_convert(None).values, dtype="datetime64[ns]")
-        return values.reshape(arr.shape)
-    raise DtypeError(f"expected {name} as datetimes (datetime64[ns]); found dtype {arr.dtype}")
-
-
 def _to_datetime(value: Any) -> dt.datetime:
     """A naive datetime (microsecond precision) from a datetime64."""
     micro = int(np.asarray(value).astype("datetime64[us]").astype(np.int64))
@@ -153,7 +120,7 @@ def check_date_range(times: Any) -> None:
     DateRangeError
         If any time (or NaT) lies outside ``[1990-01-01, 2030-01-01)``.
     """
-    t = _as_datetime64(times).ravel()
+    t = as_datetime64(times).ravel()
     if t.size == 0:
         return
     if np.isnat(t).any():
@@ -188,7 +155,7 @@ def epoch_of(when: Any) -> dt.datetime:
         raise OptionError(f"expected an epoch (a year or a datetime); found {when!r}")
     if isinstance(when, int | np.integer):
         when = np.datetime64(f"{int(when):04d}-07-02T00:00:00", "ns")
-    t = _as_datetime64(when, name="when")
+    t = as_datetime64(when, name="when")
     if t.shape != ():
         if t.size != 1:
             raise OptionError(f"expected one epoch; found {t.size} times")
@@ -370,73 +337,6 @@ def magnetic_north_azimuth(
     return float(np.mod(np.degrees(np.arctan2(d_east, d_north)), 360.0))
 
 
-# -- sampling smooth functions of time on coarse nodes ------------------------------------
-_LAGRANGE_OFFSETS = np.array([-1, 0, 1, 2], dtype=np.int64)
-
-
-def _sample_on_nodes(
-    t_ns: NDArray[np.int64],
-    step_ns: int,
-    evaluate: Callable[[NDArray[np.int64]], Sequence[NDArray[np.float64]]],
-    periods: Sequence[float | None],
-) -> list[NDArray[np.float64]]:
-    """Evaluate smooth functions of time at ``t_ns`` from their values on nodes.
-
-    Nodes lie on multiples of ``step_ns``; each time is interpolated by a cubic
-    through the four nodes around it (4-point Lagrange). Only nodes next to
-    some time are evaluated; when that is not fewer than the distinct times
-    themselves, the functions are evaluated directly at the times instead.
-    ``periods`` gives the period of each output (e.g. 24 h, 360°) or None.
-    """
-    flat = np.asarray(t_ns, dtype=np.int64).ravel()
-    inverse: NDArray[np.intp] | None = None
-    if flat.size > 1 and bool(np.all(flat[1:] > flat[:-1])):
-        uniq = flat  # sorted and unique already (the usual case): no sort needed
-    else:
-        uniq, inverse = np.unique(flat, return_inverse=True)
-    k = np.floor_divide(uniq, step_ns)
-    distinct_k = k[np.concatenate([[True], k[1:] != k[:-1]])]
-    nodes = np.unique((distinct_k[:, None] + _LAGRANGE_OFFSETS[None, :]).ravel())
-    out: list[NDArray[np.float64]] = []
-    if nodes.size >= uniq.size:
-        out = [np.asarray(v, dtype=float) for v in evaluate(uniq)]
-    else:
-        node_values = [np.asarray(v, dtype=float) for v in evaluate(nodes * step_ns)]
-        first = np.searchsorted(nodes, k - 1)
-        u = (uniq - k * step_ns) / step_ns
-        weights = (
-            -u * (u - 1.0) * (u - 2.0) / 6.0,
-            (u + 1.0) * (u - 1.0) * (u - 2.0) / 2.0,
-            -(u + 1.0) * u * (u - 2.0) / 2.0,
-            (u + 1.0) * u * (u - 1.0) / 6.0,
-        )
-        for values, period in zip(node_values, periods, strict=True):
-            if period is None:
-                acc = sum(w * values[first + j] for j, w in enumerate(weights))
-            else:  # unwrap the four values around the second one
-                ref = values[first + 1]
-                half = period / 2.0
-                acc = ref + sum(
-                    w * (np.mod(values[first + j] - ref + half, period) - half)
-                    for j, w in enumerate(weights)
-                )
-            out.append(np.asarray(acc, dtype=float))
-    result = []
-    for value, period in zip(out, periods, strict=True):
-        wrapped = np.mod(value, period) if period is not None else value
-        if inverse is not None:
-            wrapped = wrapped[inverse]
-        result.append(wrapped.reshape(np.shape(t_ns)))
-    return result
-
-
-def _step_ns(step_minutes: float) -> int:
-    step = float(step_minutes)
-    if not 0.0 < step <= 24 * 60:
-        raise OptionError(f"expected step_minutes in (0, 1440]; found {step_minutes}")
-    return round(step * _NS_PER_MIN)
-
-
 # -- magnetic local time ------------------------------------------------------------
 def _mlt_at_zero_mlon(t_ns: NDArray[np.int64]) -> list[NDArray[np.float64]]:
     """MLT of magnetic longitude 0 at exact times (aacgmv2; whole seconds)."""
@@ -451,7 +351,7 @@ def _mlt_at_zero_mlon(t_ns: NDArray[np.int64]) -> list[NDArray[np.float64]]:
 
 def _mlt0(t: NDArray[np.datetime64], step_minutes: float) -> NDArray[np.float64]:
     t_ns = t.astype("datetime64[ns]").astype(np.int64)
-    return _sample_on_nodes(t_ns, _step_ns(step_minutes), _mlt_at_zero_mlon, [24.0])[0]
+    return sample_on_nodes(t_ns, step_ns(step_minutes), _mlt_at_zero_mlon, [24.0])[0]
 
 
 def mlt_of_mlon(mlon: ArrayLike, times: Any, *, step_minutes: float = 30.0) -> NDArray[np.float64]:
@@ -475,7 +375,7 @@ def mlt_of_mlon(mlon: ArrayLike, times: Any, *, step_minutes: float = 30.0) -> N
     ndarray of float64
         Hours in ``[0, 24)``, of the broadcast shape.
     """
-    t = _as_datetime64(times)
+    t = as_datetime64(times)
     check_date_range(t)
     lon = np.asarray(mlon, dtype=float)
     if t.size == 0:
@@ -560,7 +460,7 @@ def station_mlt(
     >>> round(float(station_mlt(["2020-07-02T07:02"], -74.62, 164.22)[0]), 2)
     22.47
     """
-    t = _as_datetime64(times)
+    t = as_datetime64(times)
     check_date_range(t)
     _check_altitude(altitude_km)
     if t.size == 0:
@@ -569,87 +469,7 @@ def station_mlt(
     return np.mod(_mlt0(t, step_minutes) + mlon / 15.0, 24.0)
 
 
-# -- the Sun and the Moon (astropy) ----------------------------------------------------
-@contextlib.contextmanager
-def _astropy_offline() -> Iterator[None]:
-    """astropy without downloads and without warnings about its IERS tables."""
-    from astropy.utils import iers
-    from astropy.utils.exceptions import AstropyWarning
-
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(iers.conf.set_temp("auto_download", False))
-        stack.enter_context(iers.conf.set_temp("auto_max_age", None))
-        stack.enter_context(iers.conf.set_temp("iers_degraded_accuracy", "ignore"))
-        stack.enter_context(warnings.catch_warnings())
-        warnings.simplefilter("ignore", AstropyWarning)
-        try:
-            from erfa import ErfaWarning
-
-            warnings.simplefilter("ignore", ErfaWarning)
-        except ImportError:  # pragma: no cover - erfa ships with astropy
-            pass
-        yield
-
-
-def _hadec_nodes(
-    t_ns: NDArray[np.int64], lat0: float, lon0: float, altitude_m: float, body: str
-) -> tuple[Any, NDArray[np.float64], NDArray[np.float64]]:
-    """Topocentric hour angle minus Earth rotation, and declination, of a body (astropy)."""
-    import astropy.units as u
-    from astropy.coordinates import EarthLocation, HADec, get_body, get_sun
-    from astropy.time import Time
-
-    when = Time(np.asarray(t_ns, dtype=np.int64).astype("datetime64[ns]"), scale="utc")
-    location = EarthLocation.from_geodetic(lon0 * u.deg, lat0 * u.deg, altitude_m * u.m)
-    coord = get_sun(when) if body == "sun" else get_body("moon", when)
-    observed = coord.transform_to(HADec(obstime=when, location=location))
-    rotation = _SIDEREAL_DEG_PER_DAY * (np.asarray(t_ns, dtype=float) / _NS_PER_DAY)
-    residual = np.mod(observed.ha.to_value(u.deg) - rotation, 360.0)
-    return coord, residual, np.asarray(observed.dec.to_value(u.deg), dtype=float)
-
-
-def _illuminated_fraction(sun: Any, moon_gcrs: Any) -> NDArray[np.float64]:
-    """Illuminated fraction of the Moon's disc from the Sun-Moon elongation."""
-    import astropy.units as u
-
-    s = np.asarray(sun.cartesian.xyz.to_value(u.km), dtype=float)
-    m = np.asarray(moon_gcrs.cartesian.xyz.to_value(u.km), dtype=float)
-    rs = np.linalg.norm(s, axis=0)
-    rm = np.linalg.norm(m, axis=0)
-    cos_psi = np.sum(s * m, axis=0) / (rs * rm)
-    sin_psi = np.linalg.norm(np.cross(s, m, axis=0), axis=0) / (rs * rm)
-    phase_angle = np.arctan2(rs * sin_psi, rm - rs * cos_psi)  # Sun-Moon-Earth angle
-    return np.asarray((1.0 + np.cos(phase_angle)) / 2.0, dtype=float)
-
-
-def _altaz(
-    t_ns: NDArray[np.int64],
-    residual: NDArray[np.float64],
-    dec: NDArray[np.float64],
-    lat0: float,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Elevation and azimuth from hour angle (residual + Earth rotation) and declination."""
-    ha = np.radians(residual + _SIDEREAL_DEG_PER_DAY * (t_ns.astype(float) / _NS_PER_DAY))
-    d = np.radians(dec)
-    phi = np.radians(lat0)
-    sin_el = np.sin(phi) * np.sin(d) + np.cos(phi) * np.cos(d) * np.cos(ha)
-    el = np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
-    az = np.degrees(
-        np.arctan2(
-            -np.cos(d) * np.sin(ha),
-            np.cos(phi) * np.sin(d) - np.sin(phi) * np.cos(d) * np.cos(ha),
-        )
-    )
-    return el, np.mod(az, 360.0)
-
-
-def _times_ns(times: Any) -> NDArray[np.int64]:
-    t = _as_datetime64(times)
-    if np.isnat(t).any():
-        raise DtypeError("expected valid times; found NaT (a missing time)")
-    return t.astype(np.int64)
-
-
+# -- the Sun and the Moon (astropy, in aurora_xr.astronomy) ----------------------------
 @overload
 def sun_elevation(
     times: xr.Dataset | xr.DataArray,
@@ -724,72 +544,13 @@ def sun_elevation(
             "expected lat0 and lon0 with an array of times (or an image cube with station "
             "attributes); found none"
         )
-    t_ns = _times_ns(times)
-    alt_m = 0.0 if altitude_m is None else float(altitude_m)
-    if t_ns.size == 0:
-        return np.zeros(t_ns.shape)
-
-    def evaluate(nodes: NDArray[np.int64]) -> list[NDArray[np.float64]]:
-        with _astropy_offline():
-            _, residual, dec = _hadec_nodes(nodes, lat0, lon0, alt_m, "sun")
-        return [residual, dec]
-
-    residual, dec = _sample_on_nodes(t_ns, _step_ns(step_minutes), evaluate, [360.0, None])
-    return _altaz(t_ns, residual, dec, lat0)[0]
-
-
-def moon_position(
-    times: Any,
-    lat0: float,
-    lon0: float,
-    *,
-    altitude_m: float = 0.0,
-    step_minutes: float = 120.0,
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Topocentric elevation and azimuth of the Moon and its illuminated fraction.
-
-    The Moon's position comes from astropy (``get_body("moon")`` in the
-    observer's hour-angle frame, parallax included, no refraction) on nodes
-    ``step_minutes`` apart, interpolated with the Earth's rotation taken out
-    (error about 1e-3°). The illuminated fraction is ``(1 + cos i) / 2`` with
-    the phase angle ``i`` from the geocentric Sun-Moon elongation and distances.
-
-    Parameters
-    ----------
-    times : datetime-like array
-        Times in UTC (any shape).
-    lat0, lon0 : float
-        Geographic position of the site (degrees).
-    altitude_m : float
-        Height of the site.
-    step_minutes : float
-        Spacing of the astropy nodes.
-
-    Returns
-    -------
-    elevation, azimuth, illuminated_fraction : ndarray of float64
-        Degrees, degrees from north through east, fraction in [0, 1].
-    """
-    t_ns = _times_ns(times)
-    if t_ns.size == 0:
-        empty = np.zeros(t_ns.shape)
-        return empty, empty.copy(), empty.copy()
-
-    def evaluate(nodes: NDArray[np.int64]) -> list[NDArray[np.float64]]:
-        from astropy.coordinates import get_sun
-        from astropy.time import Time
-
-        with _astropy_offline():
-            moon_gcrs, residual, dec = _hadec_nodes(nodes, lat0, lon0, altitude_m, "moon")
-            sun = get_sun(Time(nodes.astype("datetime64[ns]"), scale="utc"))
-            illum = _illuminated_fraction(sun, moon_gcrs)
-        return [residual, dec, illum]
-
-    residual, dec, illum = _sample_on_nodes(
-        t_ns, _step_ns(step_minutes), evaluate, [360.0, None, None]
+    return sun_elevation_at(
+        times,
+        lat0,
+        lon0,
+        altitude_m=0.0 if altitude_m is None else altitude_m,
+        step_minutes=step_minutes,
     )
-    el, az = _altaz(t_ns, residual, dec, lat0)
-    return el, az, np.clip(illum, 0.0, 1.0)
 
 
 # -- public functions on image cubes ------------------------------------------------

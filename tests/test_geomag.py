@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from aurora_xr import geomag
+from aurora_xr import astronomy, geomag
 from aurora_xr.errors import (
     DateRangeError,
     FrameSizeError,
@@ -211,7 +211,7 @@ def _astropy_altaz(times: np.ndarray, body: str) -> tuple[np.ndarray, np.ndarray
     from astropy.coordinates import AltAz, EarthLocation, get_body, get_sun
     from astropy.time import Time
 
-    with geomag._astropy_offline():
+    with astronomy._astropy_offline():
         when = Time(times, scale="utc")
         frame = AltAz(
             obstime=when,

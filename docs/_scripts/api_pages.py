@@ -56,6 +56,7 @@ GROUPS: list[tuple[str, list[str]]] = [
         [
             "aurora_xr.geometry",
             "aurora_xr.geomag",
+            "aurora_xr.astronomy",
             "aurora_xr.cells",
             "aurora_xr.cellstats",
             "aurora_xr.views",
