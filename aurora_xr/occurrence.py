@@ -396,7 +396,10 @@ def occurrence_map(
         Detector name (default the detections' ``method`` attribute).
     cells : xarray.Dataset, optional
         Cell grid whose variables on ``cell`` become coordinates (the
-        detections' own cell coordinates are kept anyway).
+        detections' own cell coordinates are kept anyway); its magnetic north
+        azimuth, emission altitude, lowest elevation, cell area, epoch and
+        layout become attributes (``magnetic_north_azimuth``,
+        ``cell_altitude_km``, ...).
     attrs : mapping, optional
         Extra attributes for the product.
     time_dim, cell_dim : str
@@ -543,7 +546,22 @@ def occurrence_map(
     else:
         out = out.rename({"__by": by_dim}).assign_coords({by_dim: (by_dim, by_labels, by_attrs)})
     out.attrs = _product_attrs(det, method, times, mlt_bins, by, filters, attrs, n_time)
+    if cells is not None:  # the grid's geometry, so that a reopened product plots alike
+        out.attrs.update(
+            {new: _attr_value(cells.attrs[old]) for old, new in _GRID_ATTRS if old in cells.attrs}
+        )
     return out
+
+
+_GRID_ATTRS = (
+    ("magnetic_north_azimuth", "magnetic_north_azimuth"),
+    ("altitude_km", "cell_altitude_km"),
+    ("min_elevation", "cell_min_elevation"),
+    ("cell_area_km2", "cell_area_km2"),
+    ("epoch", "cell_epoch"),
+    ("layout", "cell_layout"),
+)
+"""Attributes of a cell grid carried into occurrence products (old name, product name)."""
 
 
 def _product_attrs(

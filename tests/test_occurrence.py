@@ -360,3 +360,22 @@ def test_product_round_trip(tmp_path: Path, by: str | None) -> None:
     assert back.attrs["Conventions"] == "CF-1.8"
     assert back.mlt.attrs["bounds"] == "mlt_bounds"
     assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_products_carry_the_cell_grid_geometry(tmp_path: Path) -> None:
+    from aurora_xr import synthetic_cube
+    from aurora_xr.compare import compare_methods
+    from aurora_xr.segment import ChannelThresholdPredictor
+
+    ds = synthetic_cube(start="2020-06-19T06:00", n_frames=4, cadence="2min", size=64, seed=1)
+    grid = ds.aurora.cells(n_cells=100)
+    occ = occurrence_from_cube(ds, method="difference", cells=grid)
+    cmp = compare_methods(ds, ChannelThresholdPredictor(), cells=grid)
+    back = open_product(to_netcdf(cmp, tmp_path / "cmp.nc"))
+    for product in (occ, cmp, back):
+        assert product.attrs["magnetic_north_azimuth"] == pytest.approx(
+            grid.attrs["magnetic_north_azimuth"]
+        )
+        assert product.attrs["cell_altitude_km"] == grid.attrs["altitude_km"] == 110.0
+        assert product.attrs["cell_area_km2"] == pytest.approx(grid.attrs["cell_area_km2"])
+        assert product.attrs["cell_epoch"] == grid.attrs["epoch"]
