@@ -368,15 +368,7 @@ def add_cells(
     values = np.asarray(values, dtype=float)
     blanked = np.zeros(values.shape, bool) if blank is None else np.asarray(blank, bool)
     if blanked.any():
-        none_coll = PolyCollection(
-            [p for p, b in zip(polys, blanked, strict=True) if b],
-            facecolors=NONE_FACE,
-            edgecolors=NONE_EDGE,
-            linewidths=linewidth,
-            zorder=zorder,
-        )
-        none_coll.set_gid("cells_no_aurora")
-        ax.add_collection(none_coll)
+        _add_styled(ax, polys, blanked, "cells_no_aurora", linewidth, zorder, NONE_FACE, NONE_EDGE)
         polys = [p for p, b in zip(polys, blanked, strict=True) if not b]
         values = values[~blanked]
     bad = ~np.isfinite(values)
@@ -395,17 +387,35 @@ def add_cells(
     ax.add_collection(coll)
     nan_coll: PolyCollection | None = None
     if bad.any():
-        nan_coll = PolyCollection(
-            [p for p, b in zip(polys, bad, strict=True) if b],
-            facecolors=NAN_FACE,
-            edgecolors=NAN_EDGE,
-            hatch=NAN_HATCH,
-            linewidths=linewidth,
-            zorder=zorder,
+        nan_coll = _add_styled(
+            ax, polys, bad, "cells_not_observed", linewidth, zorder, NAN_FACE, NAN_EDGE, NAN_HATCH
         )
-        nan_coll.set_gid("cells_not_observed")
-        ax.add_collection(nan_coll)
     return coll, nan_coll
+
+
+def _add_styled(
+    ax: Axes,
+    polys: Sequence[np.ndarray],
+    chosen: np.ndarray,
+    gid: str,
+    linewidth: float,
+    zorder: float,
+    face: str,
+    edge: str,
+    hatch: str | None = None,
+) -> PolyCollection:
+    """The ``chosen`` cells in one fixed style (no colour map), added to ``ax``."""
+    coll = PolyCollection(
+        [p for p, b in zip(polys, chosen, strict=True) if b],
+        facecolors=face,
+        edgecolors=edge,
+        hatch=hatch,
+        linewidths=linewidth,
+        zorder=zorder,
+    )
+    coll.set_gid(gid)
+    ax.add_collection(coll)
+    return coll
 
 
 def nan_patch() -> Patch:
