@@ -68,6 +68,9 @@ import xarray as xr
 
 BAR = {"pixel_iou": 0.80, "cell_f1": 0.90}
 
+TEST_FIRST_SEED = 1000
+"""Seed of the first test night; training nights use seeds below it."""
+
 
 def make_nights(
     *,
@@ -166,12 +169,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--first-night-seed",
+        type=int,
+        default=0,
+        help="seed of the first training night (the others follow); a fine-tuning stage can "
+        "take fresh nights, e.g. --first-night-seed 8 after 8 nights",
+    )
     parser.add_argument("--no-resume", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
         "--tiny", action="store_true", help="smoke test: 16 frames, 1 epoch, 64 px, 8 test frames"
     )
     args = parser.parse_args(argv)
+    if not 0 <= args.first_night_seed <= TEST_FIRST_SEED - args.nights:
+        parser.error(
+            f"--first-night-seed must keep the training nights below the test seeds "
+            f"({TEST_FIRST_SEED}...): 0 .. {TEST_FIRST_SEED - args.nights}"
+        )
     if args.tiny:
         args.train_frames, args.nights, args.test_frames, args.test_nights = 16, 2, 8, 1
         args.frame_size, args.image_size, args.epochs, args.batch_size = 128, 64, 1, 4
@@ -188,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     train_cube = make_nights(
         n_frames=args.train_frames,
         n_nights=args.nights,
-        first_seed=0,
+        first_seed=args.first_night_seed,
         size=args.frame_size,
         month_offset=0,
         activity=args.activity,
@@ -197,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     test_cube = make_nights(
         n_frames=args.test_frames,
         n_nights=args.test_nights,
-        first_seed=1000,
+        first_seed=TEST_FIRST_SEED,
         size=args.frame_size,
         month_offset=1,
     )
