@@ -170,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--dice-weight",
+        type=float,
+        default=1.0,
+        help="weight of the soft Dice term against BCE (more weight: more recall on thin arcs)",
+    )
+    parser.add_argument(
         "--first-night-seed",
         type=int,
         default=0,
@@ -230,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         lr=args.lr,
         image_size=args.image_size,
         seed=args.seed,
+        dice_weight=args.dice_weight,
         pretrained=args.pretrained,
         patience=args.patience,
         resume=not args.no_resume,
