@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .errors import OptionError
+
 __all__ = ["DemoConfig", "DemoResult", "comparison_summary", "run_demo"]
 
 
@@ -71,6 +73,51 @@ class DemoResult:
     figures: dict[str, Path] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+
+
+_ARCHIVE_FIELDS = ("start", "days", "cadence", "size", "seed")
+_MODEL_FIELDS = (
+    "size",
+    "arch",
+    "train_frames",
+    "train_seed",
+    "train_cadence",
+    "epochs",
+    "lr",
+    "precision",
+    "train_activity",
+    "batch_size",
+)
+_RECORD = "demo_config.json"
+
+
+def _check_reuse(out: Path, cfg: DemoConfig) -> None:
+    """Refuse to reuse an archive or a model that ``out`` holds for other settings.
+
+    The settings that made them are recorded in ``out/demo_config.json``; a
+    later run into the same folder must agree on them (the archive's, and the
+    model's unless a checkpoint is given), else it would silently mix them.
+    """
+    record = out / _RECORD
+    fields = _ARCHIVE_FIELDS + (_MODEL_FIELDS if cfg.checkpoint is None else ())
+    wanted = {name: getattr(cfg, name) for name in dict.fromkeys(fields)}
+    if record.exists():
+        try:
+            saved = json.loads(record.read_text())
+        except ValueError:
+            saved = {}
+        differ = [
+            f"{name}={saved[name]!r} (asked {value!r})"
+            for name, value in wanted.items()
+            if name in saved and saved[name] != value
+        ]
+        if differ:
+            raise OptionError(
+                f"{out} holds a demo run made with {', '.join(differ)}; "
+                "give another output folder (--out) or delete this one"
+            )
+        wanted = {**saved, **wanted}
+    record.write_text(json.dumps(wanted, indent=1) + "\n")
 
 
 def _step(name: str, timings: dict[str, float], say: Callable[[str], None]) -> Callable[..., Any]:
@@ -205,6 +252,7 @@ def run_demo(
         read_metadata(cfg.checkpoint)  # a missing or bad file fails before any work
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _check_reuse(out, cfg)
     res = DemoResult(out_dir=out)
     step = lambda name: _step(name, res.timings, say)  # noqa: E731
 

@@ -83,6 +83,24 @@ def test_demo_with_a_given_checkpoint_trains_nothing(  # type: ignore[no-untyped
     assert again.summary["frames"] == result.summary["frames"]
 
 
+def test_demo_refuses_to_mix_runs_of_other_settings(demo) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from aurora_xr.errors import OptionError
+
+    result, _ = demo
+    archive = result.out_dir / "archive"
+    stamp = archive.stat().st_mtime_ns
+    with pytest.raises(OptionError, match=r"size=112 \(asked 128\).*another output folder"):
+        run_demo(result.out_dir, config=replace(TINY, size=128), progress=False, say=print)
+    with pytest.raises(OptionError, match=r"epochs=1 \(asked 2\)"):
+        run_demo(result.out_dir, config=replace(TINY, epochs=2), progress=False, say=print)
+    assert archive.stat().st_mtime_ns == stamp
+    saved = json.loads((result.out_dir / "demo_config.json").read_text())
+    assert saved["size"] == 112
+    assert saved["arch"] == TINY.arch
+
+
 def test_demo_command_rejects_a_missing_checkpoint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
