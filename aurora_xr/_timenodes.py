@@ -1,10 +1,12 @@
-"""Time handling shared by the astropy and AACGM kernels: datetimes and time nodes.
+"""Time handling shared by the kernels: datetimes, durations and time nodes.
 
-Private helpers of :mod:`aurora_xr.geomag` and :mod:`aurora_xr.astronomy`:
+Private helpers of :mod:`aurora_xr.geomag`, :mod:`aurora_xr.astronomy`,
+:mod:`aurora_xr.difference` and :mod:`aurora_xr.conditions`:
 
 * :func:`as_datetime64` and :func:`times_ns` turn datetimes of any common kind
   (datetime64, datetime, ISO strings, a DataArray) into naive UTC
-  ``datetime64[ns]`` values or integer nanoseconds;
+  ``datetime64[ns]`` values or integer nanoseconds; :func:`duration_ns` reads
+  a duration option (``"2min"``, a timedelta) as integer nanoseconds;
 * :func:`sample_on_nodes` evaluates smooth functions of time (the MLT of
   magnetic longitude 0, the Sun's and the Moon's hour angle and declination)
   only on a coarse grid of node times, ``step_ns(step_minutes)`` apart, and
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
@@ -28,6 +31,7 @@ __all__ = [
     "NS_PER_DAY",
     "NS_PER_MIN",
     "as_datetime64",
+    "duration_ns",
     "sample_on_nodes",
     "step_ns",
     "times_ns",
@@ -127,6 +131,26 @@ def sample_on_nodes(
             wrapped = wrapped[inverse]
         result.append(wrapped.reshape(np.shape(t_ns)))
     return result
+
+
+def duration_ns(value: Any, what: str, *, allow_zero: bool = False) -> int:
+    """A duration option (``"2min"``, a timedelta, a timedelta64) in nanoseconds.
+
+    Raises
+    ------
+    OptionError
+        If ``value`` is not a duration, or is negative (or zero, unless
+        ``allow_zero``); the message names the option ``what``.
+    """
+    try:
+        delta = pd.Timedelta(value)
+    except (ValueError, TypeError) as err:
+        raise OptionError(
+            f"expected {what} as a time interval (a time span such as '2min'); found {value!r}"
+        ) from err
+    if pd.isna(delta) or delta.value < 0 or (delta.value == 0 and not allow_zero):
+        raise OptionError(f"expected a positive {what}; found {value!r}")
+    return int(delta.value)
 
 
 def step_ns(step_minutes: float) -> int:

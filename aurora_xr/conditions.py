@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .errors import MissingDimensionError, MissingVariableError, OptionError, SchemaError
+from ._timenodes import duration_ns
+from .errors import MissingDimensionError, MissingVariableError, SchemaError
 
 __all__ = ["CONDITIONS_FILE", "attach_conditions", "read_conditions"]
 
@@ -114,13 +115,7 @@ def read_conditions(source: str | os.PathLike[str] | pd.DataFrame) -> pd.DataFra
 
 def _tolerance(table: pd.DataFrame, tolerance: Any) -> pd.Timedelta:
     if tolerance is not None:
-        try:
-            tol = pd.Timedelta(tolerance)
-        except (ValueError, TypeError) as exc:
-            raise OptionError(f"expected tolerance as a time span; found {tolerance!r}") from exc
-        if tol < pd.Timedelta(0):
-            raise OptionError(f"expected a tolerance >= 0; found {tolerance!r}")
-        return tol
+        return pd.Timedelta(duration_ns(tolerance, "tolerance", allow_zero=True))
     if len(table.index) < 2:
         return pd.Timedelta(0)
     return pd.Series(np.diff(table.index.values)).median() / 2

@@ -35,7 +35,7 @@ class DemoConfig:
     The archive holds ``days`` UT days of frames every ``cadence`` from
     ``start`` (mid-winter: the sky is dark at every MLT). The model is trained
     on ``train_frames`` frames drawn from other days with another seed, with
-    bf16 autocast where the CPU computes it natively (``precision="auto"``).
+    bf16 autocast where the CPU computes it natively (``train_precision="auto"``).
     With ``checkpoint`` set, that model is used instead and nothing is
     trained (for example the ``fcn_resnet50`` of
     ``scripts/train_synthetic.py``, with ``size`` its training frame size).
@@ -54,7 +54,7 @@ class DemoConfig:
     train_cadence: str = "5min"
     epochs: int = 12
     lr: float = 3e-3
-    precision: str = "auto"
+    train_precision: str = "auto"
     train_activity: float = 2.0
     batch_size: int = 16
     lag: str = "2min"
@@ -84,7 +84,7 @@ _MODEL_FIELDS = (
     "train_cadence",
     "epochs",
     "lr",
-    "precision",
+    "train_precision",
     "train_activity",
     "batch_size",
 )
@@ -162,7 +162,7 @@ def _train_model(cfg: DemoConfig, model_dir: Path, progress: bool) -> Path:
         batch_size=cfg.batch_size,
         image_size=cfg.size,
         seed=cfg.train_seed,
-        precision=cfg.precision,
+        precision=cfg.train_precision,
         progress=progress,
     )
     return Path(result.best_checkpoint)

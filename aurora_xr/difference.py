@@ -37,6 +37,7 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
+from ._timenodes import duration_ns
 from .cellstats import cell_coords, cell_pixels, resolve_cells
 from .errors import DtypeError, OptionError
 from .schema import validate_cube
@@ -119,7 +120,7 @@ def partner_indices(
     observed : (T,) ndarray of bool
         Whether the frame has a partner.
     """
-    lag_ns = _to_timedelta(lag, "lag")
+    lag_ns = duration_ns(lag, "lag")
     values = np.asarray(times, dtype="datetime64[ns]").astype(np.int64)
     n = values.size
     target = values - lag_ns
@@ -130,7 +131,7 @@ def partner_indices(
         found[found] &= values[pos[found]] == target[found]
         index = np.where(found, pos, own)
         return index.astype(np.intp), found & (index < own)
-    tol_ns = _to_timedelta(tolerance, "tolerance", allow_zero=True)
+    tol_ns = duration_ns(tolerance, "tolerance", allow_zero=True)
     right = np.searchsorted(values, target, side="left").astype(np.intp)
     left = right - 1
     best = np.full(n, -1, dtype=np.intp)
@@ -144,18 +145,6 @@ def partner_indices(
         best_dist[better] = dist[better]
     found = (best >= 0) & (best_dist <= tol_ns)
     return np.where(found, best, own).astype(np.intp), found
-
-
-def _to_timedelta(value: Any, what: str, *, allow_zero: bool = False) -> int:
-    try:
-        delta = pd.Timedelta(value)
-    except (ValueError, TypeError) as err:
-        raise OptionError(
-            f"expected {what} as a time interval such as '2min'; found {value!r}"
-        ) from err
-    if pd.isna(delta) or delta.value < 0 or (delta.value == 0 and not allow_zero):
-        raise OptionError(f"expected a positive {what}; found {value!r}")
-    return int(delta.value)
 
 
 def _statistic_of(

@@ -357,6 +357,17 @@ def _resolve_detections(
     return det, observed, method or prefix
 
 
+_GRID_ATTRS = (
+    ("magnetic_north_azimuth", "magnetic_north_azimuth"),
+    ("altitude_km", "cell_altitude_km"),
+    ("min_elevation", "cell_min_elevation"),
+    ("cell_area_km2", "cell_area_km2"),
+    ("epoch", "cell_epoch"),
+    ("layout", "cell_layout"),
+)
+"""Attributes of a cell grid carried into occurrence products (old name, product name)."""
+
+
 def occurrence_map(
     detections: xr.DataArray | xr.Dataset,
     *,
@@ -551,17 +562,6 @@ def occurrence_map(
             {new: _attr_value(cells.attrs[old]) for old, new in _GRID_ATTRS if old in cells.attrs}
         )
     return out
-
-
-_GRID_ATTRS = (
-    ("magnetic_north_azimuth", "magnetic_north_azimuth"),
-    ("altitude_km", "cell_altitude_km"),
-    ("min_elevation", "cell_min_elevation"),
-    ("cell_area_km2", "cell_area_km2"),
-    ("epoch", "cell_epoch"),
-    ("layout", "cell_layout"),
-)
-"""Attributes of a cell grid carried into occurrence products (old name, product name)."""
 
 
 def _product_attrs(

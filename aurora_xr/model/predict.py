@@ -106,18 +106,19 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     OptionError
         For an unknown precision or fp16 off CUDA.
     """
-    if precision == "auto":
+    if _known_precision(precision) == "auto":
         return "bf16" if native_bf16(device) else "fp32"
-    return _check_precision(precision, device)
-
-
-def _check_precision(precision: str, device: torch.device) -> str:
-    if precision not in PRECISIONS:
-        raise OptionError(f"precision must be 'auto' or one of {PRECISIONS}, found {precision!r}")
     if precision == "fp16" and device.type != "cuda":
         raise OptionError(
             f"precision 'fp16' needs a CUDA device, found {device}; use 'fp32' or 'bf16'"
         )
+    return precision
+
+
+def _known_precision(precision: str) -> str:
+    """``precision`` itself if it is ``"auto"`` or one of :data:`PRECISIONS`."""
+    if precision != "auto" and precision not in PRECISIONS:
+        raise OptionError(f"precision must be 'auto' or one of {PRECISIONS}, found {precision!r}")
     return precision
 
 
@@ -256,11 +257,8 @@ class Predictor:
         calibration: Calibration | None,
         lens_mask: np.ndarray | None,
     ) -> None:
-        if precision != "auto" and precision not in PRECISIONS:
-            raise OptionError(
-                f"precision must be 'auto' or one of {PRECISIONS}, found {precision!r}"
-            )
-        if device != "auto":
+        _known_precision(precision)
+        if device != "auto":  # else checked where the device is known
             resolve_precision(precision, resolve_device(device))
         if not isinstance(batch_size, int | np.integer) or batch_size < 1:
             raise OptionError(f"batch_size must be an int >= 1, found {batch_size!r}")
