@@ -101,7 +101,10 @@ def make_nights(
         if count == 0:
             continue
         seed = first_seed + k
-        day = np.datetime64("2020-05-20") + np.timedelta64(month_offset * 30 + 9 * k, "D")
+        # nights 9 days apart in the polar night (20 May - 22 July); every ninth
+        # night starts the next year, so that many nights stay in deep winter
+        days = month_offset * 30 + (9 * k) % 72 + 365 * ((9 * k) // 72)
+        day = np.datetime64("2020-05-20") + np.timedelta64(days, "D")
         # sample a whole day: every MLT, so both dynamic and stationary forms
         cadence_min = max(1, int(24 * 60 // max(int(count), 1)))
         t0 = time.perf_counter()
