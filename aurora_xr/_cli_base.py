@@ -183,6 +183,19 @@ def split_fractions(text: str) -> tuple[float, float, float]:
 
 
 # -- arguments shared by several subcommands ------------------------------------------------
+def add_tta(parser: argparse.ArgumentParser) -> None:
+    """``--tta`` (test-time augmentation of the network)."""
+    from .model.tta import TTA_MODES  # no torch import
+
+    parser.add_argument(
+        "--tta",
+        choices=TTA_MODES,
+        default="none",
+        help="test-time augmentation: average the network over the mirror image (flip, "
+        "2 passes) or the quarter turns of both (dihedral, 8 passes) (default: %(default)s)",
+    )
+
+
 def add_device(parser: argparse.ArgumentParser) -> None:
     """``--device``."""
     parser.add_argument(
@@ -382,6 +395,7 @@ def load_predictor(
     threshold: float | None = None,
     num_threads: int | None = None,
     load_here: str | None = None,
+    tta: str = "none",
 ) -> Predictor:
     """A predictor on ``checkpoint``, loaded once here so that a bad file fails at once.
 
@@ -396,7 +410,7 @@ def load_predictor(
     device : str
         Device of the predictor (resolved where it runs: ``auto`` picks CUDA
         on a worker with a GPU).
-    batch_size, threshold, num_threads : optional
+    batch_size, threshold, num_threads, tta : optional
         Options of :class:`aurora_xr.model.Predictor`.
     load_here : str, optional
         Device on which the network is loaded in this process to check the
@@ -423,7 +437,7 @@ def load_predictor(
         options["threshold"] = threshold
     if num_threads is not None:
         options["num_threads"] = num_threads
-    return loaded.predictor(**options)
+    return loaded.predictor(tta=tta, **options)
 
 
 @contextlib.contextmanager

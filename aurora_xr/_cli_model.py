@@ -15,6 +15,7 @@ from ._cli_base import (
     Subcommand,
     add_chunk_frames,
     add_device,
+    add_tta,
     cell_fraction,
     cli_wording,
     finite_float,
@@ -260,6 +261,7 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size", type=positive_int, default=None, help="frames per forward pass"
     )
+    add_tta(parser)
     add_device(parser)
     parser.add_argument(
         "--station",
@@ -364,7 +366,11 @@ def _evaluate_run(args: argparse.Namespace) -> int:
     elif args.cells:
         cell_index = _cube_cells(source, args)
     model = load_predictor(
-        args.checkpoint, device=args.device, batch_size=args.batch_size, threshold=args.threshold
+        args.checkpoint,
+        device=args.device,
+        batch_size=args.batch_size,
+        threshold=args.threshold,
+        tta=args.tta,
     )
     result = evaluate(
         model,
@@ -379,6 +385,7 @@ def _evaluate_run(args: argparse.Namespace) -> int:
     print(
         f"evaluate: {info.get('model')} on {info['n_frames']} frame(s) (split: {args.split}), "
         f"threshold {fmt(info['threshold'], 2)}"
+        + ("" if args.tta == "none" else f", test-time augmentation {args.tta}")
     )
     print(f"  pixels: {scores_line(result.pixel)}")
     if result.cells is not None:

@@ -15,6 +15,7 @@ from ._cli_base import (
     add_chunk_frames,
     add_device,
     add_scheduler,
+    add_tta,
     cell_fraction,
     cli_wording,
     compute,
@@ -61,6 +62,7 @@ def _add_segmentation_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="frames per forward pass of the network (default: 8)",
     )
+    add_tta(parser)
     add_device(parser)
 
 
@@ -82,6 +84,7 @@ def _predictor(args: argparse.Namespace, checkpoint: str) -> Predictor:
         threshold=args.threshold,
         num_threads=_worker_threads(args),
         load_here=None if local else "cpu",
+        tta=args.tta,
     )
 
 

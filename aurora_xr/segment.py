@@ -218,7 +218,15 @@ def predictor_info(predictor: Any, threshold: float | None = None) -> dict[str, 
     threshold = 0.5 if threshold is None else float(threshold)
     if not 0.0 <= threshold <= 1.0:
         raise OptionError(f"expected a probability threshold in [0, 1]; found {threshold}")
-    return {"model_name": str(name), "model_checksum": str(checksum), "threshold": threshold}
+    info: dict[str, Any] = {
+        "model_name": str(name),
+        "model_checksum": str(checksum),
+        "threshold": threshold,
+    }
+    tta = getattr(predictor, "tta", "none")
+    if tta != "none":  # test-time augmentation changes the probabilities
+        info["model_tta"] = str(tta)
+    return info
 
 
 # --------------------------------------------------------------------------

@@ -270,12 +270,13 @@ def test_every_subcommand_has_help(name: str, capsys: pytest.CaptureFixture[str]
             "--device",
             "--threads",
         ],
-        "evaluate": ["--split", "--cells", "--min-fraction", "--out"],
+        "evaluate": ["--split", "--cells", "--min-fraction", "--out", "--tta"],
         "segment": [
             "--model",
             "--out",
             "--threshold",
             "--batch-size",
+            "--tta",
             "--device",
             "--scheduler",
             "--region-frames",
@@ -299,7 +300,15 @@ def test_every_subcommand_has_help(name: str, capsys: pytest.CaptureFixture[str]
             "--scheduler",
             "--device",
         ],
-        "compare": ["--model", "--segmentation", "--out", "--figure", "--scheduler", "--lag"],
+        "compare": [
+            "--model",
+            "--segmentation",
+            "--out",
+            "--figure",
+            "--scheduler",
+            "--lag",
+            "--tta",
+        ],
     }.get(name, [])
     for option in expected:
         assert option in out, option
@@ -510,6 +519,31 @@ def test_evaluate_a_cube(data: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 0, err
     assert "on 8 frame(s) (split: all), threshold 0.30" in out
     assert "cells" not in out
+    # --tta flip: two passes averaged, recorded in the JSON
+    code, out, err = _run(
+        [
+            "evaluate",
+            str(data / "model.safetensors"),
+            str(data / "cube.nc"),
+            "--tta",
+            "flip",
+            "--out",
+            str(tmp_path / "flip.json"),
+            "--no-progress",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert out.splitlines()[0].endswith("threshold 0.50, test-time augmentation flip")
+    flipped = json.loads((tmp_path / "flip.json").read_text())
+    assert flipped["info"]["tta"] == "flip"
+    assert saved["info"]["tta"] == "none"
+    code, _, err = _run(
+        ["evaluate", str(data / "model.safetensors"), str(data / "cube.nc"), "--tta", "spin"],
+        capsys,
+    )
+    assert code == 2
+    assert "argument --tta: invalid choice: 'spin'" in err
 
 
 def test_segment_writes_a_store_that_resumes(

@@ -556,3 +556,106 @@ def test_importing_the_package_imports_no_torch() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "needs torch, torchvision and safetensors" in done.stdout
+
+
+# -- test-time augmentation -----------------------------------------------------------
+def test_tta_views_and_modes() -> None:
+    from aurora_xr.model.tta import TTA_MODES, tta_views
+
+    assert TTA_MODES == ("none", "flip", "dihedral")
+    assert tta_views("none") == [(0, False)]
+    assert tta_views("flip") == [(0, False), (0, True)]
+    dihedral = tta_views("dihedral")
+    assert len(set(dihedral)) == 8
+    assert dihedral[0] == (0, False)
+    with pytest.raises(OptionError, match="tta must be one of"):
+        tta_views("rotate")
+    with pytest.raises(OptionError, match="tta"):
+        Predictor.__new__(Predictor)._init(
+            path=None,
+            checksum="",
+            metadata=CheckpointMetadata(architecture=LRASPP, preprocessing=Preprocessing()),
+            device="cpu",
+            precision="fp32",
+            batch_size=1,
+            num_threads=None,
+            threshold=0.5,
+            calibration=None,
+            lens_mask=None,
+            tta="rotate",
+        )
+
+
+@pytest.mark.parametrize("mode", ["none", "flip", "dihedral"])
+def test_tta_turns_every_view_back(mode: str) -> None:
+    """A network that copies its input: every view, turned back, is the input again."""
+    from aurora_xr.model.tta import averaged_probabilities
+
+    x = torch.randn(2, 3, 6, 10, generator=torch.Generator().manual_seed(0))
+    calls: list[tuple[int, ...]] = []
+
+    def copy_first_channel(view: torch.Tensor) -> torch.Tensor:
+        calls.append(tuple(view.shape))
+        return view[:, :1]
+
+    out = averaged_probabilities(copy_first_channel, x, mode)
+    torch.testing.assert_close(out, torch.sigmoid(x[:, :1]), rtol=0, atol=1e-6)
+    assert len(calls) == {"none": 1, "flip": 2, "dihedral": 8}[mode]
+    if mode == "dihedral":  # quarter turns swap the sides of a non-square input
+        assert calls.count((2, 3, 10, 6)) == 4
+
+
+def test_tta_averages_a_network_that_sees_orientation() -> None:
+    """A network whose logit is the column index: the mirror average is symmetric."""
+    from aurora_xr.model.tta import averaged_probabilities
+
+    x = torch.zeros(1, 3, 4, 5)
+
+    def column(view: torch.Tensor) -> torch.Tensor:
+        cols = torch.arange(view.shape[-1], dtype=torch.float32)
+        return cols.expand(view.shape[0], 1, *view.shape[-2:])
+
+    out = averaged_probabilities(column, x, "flip")[0, 0, 0]
+    cols = torch.arange(5, dtype=torch.float32)
+    expected = (torch.sigmoid(cols) + torch.sigmoid(cols.flip(0))) / 2
+    torch.testing.assert_close(out, expected)
+    torch.testing.assert_close(out, out.flip(0))
+
+
+def test_predictor_tta_averages_mirrored_and_turned_frames(small_ckpt: Path) -> None:
+    """tta='flip'/'dihedral' equal the mean over frames mirrored and turned by hand."""
+    import dask.base
+
+    frames = _frames(2)
+    plain = Predictor(small_ckpt, device="cpu", calibration=CAL)
+    flip = Predictor(small_ckpt, device="cpu", calibration=CAL, tta="flip")
+    dihedral = load_model(small_ckpt, device="cpu").predictor(calibration=CAL, tta="dihedral")
+
+    def by_hand(views: list[tuple[int, bool]]) -> np.ndarray:
+        total = np.zeros(frames.shape[:3], dtype=np.float64)
+        for turns, mirror in views:
+            view = frames[:, :, ::-1] if mirror else frames
+            probs = plain(np.ascontiguousarray(np.rot90(view, turns, axes=(1, 2))))
+            back = np.rot90(probs, -turns, axes=(1, 2))
+            total += back[:, :, ::-1] if mirror else back
+        return total / len(views)
+
+    p_plain = plain(frames)
+    p_flip = flip(frames)
+    np.testing.assert_allclose(p_flip, by_hand([(0, False), (0, True)]), atol=1e-5)
+    views = [(t, m) for m in (False, True) for t in range(4)]
+    np.testing.assert_allclose(dihedral(frames), by_hand(views), atol=1e-5)
+    assert np.abs(p_flip - p_plain).max() > 1e-4  # the random network does see orientation
+    lens = lens_mask_from_calibration(CAL)
+    assert np.all(p_flip[:, ~lens] == 0)
+    # the option travels and tells results apart
+    clone = pickle.loads(pickle.dumps(flip))
+    assert clone.tta == "flip"
+    np.testing.assert_array_equal(clone(frames), p_flip)
+    assert dask.base.tokenize(flip) != dask.base.tokenize(plain)
+    assert "tta='flip'" in repr(flip)
+    assert "tta" not in repr(plain)
+    from aurora_xr.segment import predictor_info
+
+    assert predictor_info(flip)["model_tta"] == "flip"
+    assert "model_tta" not in predictor_info(plain)

@@ -44,10 +44,12 @@ if TYPE_CHECKING:
     from .predict import LoadedModel, Predictor, clear_model_cache, load_model, resolve_device
     from .preprocess import Preprocessing, preprocess_frames
     from .training import TrainResult, train
+    from .tta import TTA_MODES
 
 __all__ = [
     "ARCHITECTURES",
     "DEFAULT_SPLIT",
+    "TTA_MODES",
     "Architecture",
     "Augmentation",
     "Checkpoint",
@@ -101,6 +103,7 @@ _WHERE = {
     "preprocess_frames": "preprocess",
     "TrainResult": "training",
     "train": "training",
+    "TTA_MODES": "tta",
 }
 
 

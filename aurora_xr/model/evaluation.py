@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -16,6 +17,7 @@ from ..errors import OptionError
 from .data import DEFAULT_SPLIT, FrameSource, open_source, split_indices
 from .metrics import cell_labels, check_cell_index, confusion_counts, scores
 from .predict import LoadedModel, Predictor
+from .tta import check_tta
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,12 +157,20 @@ def _or_all(lens: np.ndarray | None) -> np.ndarray | bool:
     return True if lens is None else lens
 
 
-def _as_predictor(model: Any, *, device: str, batch_size: int | None) -> Predictor:
+def _as_predictor(
+    model: Any, *, device: str, batch_size: int | None, tta: str | None = None
+) -> Predictor:
     options: dict[str, Any] = {"device": device}
     if batch_size is not None:
         options["batch_size"] = batch_size
+    if tta is not None:
+        options["tta"] = check_tta(tta)
     if isinstance(model, Predictor):
-        return model
+        if tta is None or tta == model.tta:
+            return model
+        other = copy.copy(model)  # shares the loaded network; only the views differ
+        other.tta = tta
+        return other
     if isinstance(model, LoadedModel):
         return model.predictor(**options)
     if isinstance(model, str | os.PathLike):
@@ -184,6 +194,7 @@ def evaluate(
     out_json: str | os.PathLike[str] | None = None,
     device: str = "auto",
     batch_size: int | None = None,
+    tta: str | None = None,
     calibration: Calibration | None = None,
     image_var: str = "image",
     truth_var: str = "aurora_truth",
@@ -219,6 +230,9 @@ def evaluate(
         Write the result there as JSON.
     device, batch_size : optional
         Where and how many frames at a time (for paths and LoadedModels).
+    tta : {"none", "flip", "dihedral"}, optional
+        Test-time augmentation (see :mod:`aurora_xr.model.tta`); default: the
+        predictor's own, ``"none"`` for a path or a LoadedModel.
     calibration : Calibration, optional
         Lens circle for a folder source without ``lens_mask.png``.
     image_var, truth_var, time_dim, y_dim, x_dim, channel_dim : str
@@ -233,7 +247,9 @@ def evaluate(
     """
     if split not in SPLITS:
         raise OptionError(f"split must be one of {SPLITS}, found {split!r}")
-    predictor = _as_predictor(checkpoint_or_predictor, device=device, batch_size=batch_size)
+    predictor = _as_predictor(
+        checkpoint_or_predictor, device=device, batch_size=batch_size, tta=tta
+    )
     src = open_source(
         source,
         calibration=calibration,
@@ -279,6 +295,7 @@ def evaluate(
             "checksum": predictor.checksum,
             "checkpoint": None if predictor.path is None else str(predictor.path),
             "split": split,
+            "tta": predictor.tta,
             "split_fractions": used_fractions,
             "split_seed": used_seed,
             "source": (

@@ -42,6 +42,7 @@ from .preprocess import (
     postprocess_probabilities,
     preprocess_frames,
 )
+from .tta import averaged_probabilities, check_tta
 
 __all__ = [
     "PRECISIONS",
@@ -206,6 +207,10 @@ class Predictor:
         Explicit lens mask (True inside); it travels when pickled.
     checksum : str, optional
         The checkpoint's SHA-256 if already known (skips hashing the file).
+    tta : {"none", "flip", "dihedral"}
+        Test-time augmentation: average the probabilities of the frame and its
+        mirror image (2 passes) or of their four quarter turns (8 passes);
+        see :mod:`aurora_xr.model.tta`.
 
     Notes
     -----
@@ -227,6 +232,7 @@ class Predictor:
         calibration: Calibration | None = None,
         lens_mask: np.ndarray | None = None,
         checksum: str | None = None,
+        tta: str = "none",
     ) -> None:
         path = Path(checkpoint).expanduser().resolve()
         metadata = read_metadata(path)
@@ -241,6 +247,7 @@ class Predictor:
             threshold=metadata.threshold if threshold is None else threshold,
             calibration=calibration,
             lens_mask=lens_mask,
+            tta=tta,
         )
 
     def _init(
@@ -256,8 +263,10 @@ class Predictor:
         threshold: float,
         calibration: Calibration | None,
         lens_mask: np.ndarray | None,
+        tta: str = "none",
     ) -> None:
         _known_precision(precision)
+        check_tta(tta)
         if device != "auto":  # else checked where the device is known
             resolve_precision(precision, resolve_device(device))
         if not isinstance(batch_size, int | np.integer) or batch_size < 1:
@@ -280,6 +289,7 @@ class Predictor:
         self.threshold = float(threshold)
         self.calibration = calibration
         self.lens_mask = None if lens_mask is None else np.asarray(lens_mask, dtype=bool)
+        self.tta = tta
         self._network: _Network | None = None
         self._token = uuid.uuid4().hex
         self._lens_cache: dict[tuple[int, int], NDArray[np.bool_] | None] = {}
@@ -297,6 +307,7 @@ class Predictor:
         threshold: float | None = None,
         calibration: Calibration | None = None,
         lens_mask: np.ndarray | None = None,
+        tta: str = "none",
     ) -> Predictor:
         """A predictor holding an in-memory network; writes nothing.
 
@@ -327,6 +338,7 @@ class Predictor:
             threshold=metadata.threshold if threshold is None else threshold,
             calibration=calibration,
             lens_mask=lens_mask,
+            tta=tta,
         )
         dev = resolve_device(device)
         self._network = _Network(
@@ -371,7 +383,9 @@ class Predictor:
         return (
             f"Predictor({self.name}, {where}, device={self.device!r}, "
             f"precision={self.precision!r}, batch_size={self.batch_size}, "
-            f"threshold={self.threshold})"
+            f"threshold={self.threshold}"
+            + ("" if self.tta == "none" else f", tta={self.tta!r}")
+            + ")"
         )
 
     # -- pickling: small state only ------------------------------------------------
@@ -394,6 +408,7 @@ class Predictor:
             "threshold": self.threshold,
             "calibration": self.calibration,
             "lens_mask": self.lens_mask,
+            "tta": self.tta,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -408,6 +423,7 @@ class Predictor:
             threshold=state["threshold"],
             calibration=state["calibration"],
             lens_mask=state["lens_mask"],
+            tta=state.get("tta", "none"),
         )
 
     def __dask_tokenize__(self) -> tuple[Any, ...]:
@@ -426,6 +442,7 @@ class Predictor:
             self.threshold,
             repr(self.calibration),
             mask,
+            self.tta,
         )
 
     # -- the work ---------------------------------------------------------------
@@ -511,9 +528,13 @@ class Predictor:
         prep = self.preprocessing
         for part in self._batches(n):
             x = torch.from_numpy(preprocess_frames(arr[part], prep, lens_mask=lens))
+            x = x.to(net.device)
             with net.lock, torch.inference_mode(), _autocast(net.device, net.precision):
-                logits = net.module(x.to(net.device))["out"][:, 0]
-                probs = torch.sigmoid(logits.float()).cpu().numpy()
+                probs = (
+                    averaged_probabilities(lambda view: net.module(view)["out"], x, self.tta)[:, 0]
+                    .cpu()
+                    .numpy()
+                )
             out[part] = postprocess_probabilities(probs, frame_size=(height, width), lens_mask=lens)
         return out
 

@@ -90,6 +90,7 @@ GROUPS: list[tuple[str, list[str]]] = [
             "aurora_xr.model.data",
             "aurora_xr.model.metrics",
             "aurora_xr.model.augment",
+            "aurora_xr.model.tta",
         ],
     ),
     (
