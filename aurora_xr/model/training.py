@@ -519,7 +519,8 @@ def train(
     torch.manual_seed(seed)
     # channels-last activations: oneDNN's faster convolution layout on CPUs (and
     # tensor cores on GPUs); the weights are saved contiguous all the same
-    model = build_model(arch, pretrained=pretrained).to(dev, memory_format=torch.channels_last)
+    model = build_model(arch, pretrained=pretrained).to(dev)
+    model = model.to(memory_format=torch.channels_last)
     if bn_momentum is not None:
         for layer in model.modules():
             if isinstance(layer, nn.modules.batchnorm._BatchNorm):
