@@ -194,6 +194,17 @@ def main(argv: list[str] | None = None) -> int:
         help="seed of the first training night (the others follow); a fine-tuning stage can "
         "take fresh nights, e.g. --first-night-seed 8 after 8 nights",
     )
+    parser.add_argument(
+        "--tta",
+        choices=("none", "flip", "dihedral"),
+        default="none",
+        help="also evaluate with this test-time augmentation (the bar is judged without)",
+    )
+    parser.add_argument(
+        "--evaluate-only",
+        action="store_true",
+        help="skip training: evaluate the best checkpoint already in --out-dir",
+    )
     parser.add_argument("--no-resume", action="store_true")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
@@ -238,45 +249,62 @@ def main(argv: list[str] | None = None) -> int:
     print("train:", describe(train_cube))
     print("test: ", describe(test_cube))
 
-    t0 = time.perf_counter()
-    result = model.train(
-        train_cube,
-        arch=args.arch,
-        out_dir=out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        image_size=args.image_size,
-        seed=args.seed,
-        dice_weight=args.dice_weight,
-        pretrained=args.pretrained,
-        patience=args.patience,
-        resume=not args.no_resume,
-        progress=not args.no_progress,
-        device=args.device,
-        precision=args.precision,
-        num_threads=args.threads,
-        max_steps=args.max_steps,
-    )
-    timings["train_s"] = time.perf_counter() - t0
-    print(
-        f"training stopped ({result.stopped}) after {result.steps} steps; best epoch "
-        f"{result.best_epoch}, validation IoU {result.best_val_iou}"
-    )
+    if args.evaluate_only:
+        best = out / "best.safetensors"
+        if not best.is_file():
+            parser.error(f"--evaluate-only: no {best}; train first")
+        history_file = out / "history.json"
+        history = json.loads(history_file.read_text()) if history_file.is_file() else {}
+        validation_iou = history.get("best_val_iou")
+        test_split_metrics = history.get("test_metrics")
+    else:
+        t0 = time.perf_counter()
+        result = model.train(
+            train_cube,
+            arch=args.arch,
+            out_dir=out,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            image_size=args.image_size,
+            seed=args.seed,
+            dice_weight=args.dice_weight,
+            pretrained=args.pretrained,
+            patience=args.patience,
+            resume=not args.no_resume,
+            progress=not args.no_progress,
+            device=args.device,
+            precision=args.precision,
+            num_threads=args.threads,
+            max_steps=args.max_steps,
+        )
+        timings["train_s"] = time.perf_counter() - t0
+        print(
+            f"training stopped ({result.stopped}) after {result.steps} steps; best epoch "
+            f"{result.best_epoch}, validation IoU {result.best_val_iou}"
+        )
+        best = result.best_checkpoint
+        validation_iou = result.best_val_iou
+        test_split_metrics = result.test_metrics
 
-    t0 = time.perf_counter()
     cells = cell_grid(test_cube)["cell_index"].values
-    evaluation = model.evaluate(
-        result.best_checkpoint,
-        test_cube,
-        split="all",
-        cell_index=cells,
-        out_json=out / "test_evaluation.json",
-        device=args.device,
-        progress=not args.no_progress,
-    )
-    timings["evaluate_s"] = time.perf_counter() - t0
-    pixel, cell = evaluation.pixel, evaluation.cells or {}
+    scored: dict[str, dict[str, Any]] = {}
+    for tta in dict.fromkeys(["none", args.tta]):  # plain first: the bar is judged on it
+        t0 = time.perf_counter()
+        evaluation = model.evaluate(
+            best,
+            test_cube,
+            split="all",
+            cell_index=cells,
+            out_json=out
+            / ("test_evaluation.json" if tta == "none" else f"test_evaluation_{tta}.json"),
+            device=args.device,
+            tta=tta,
+            progress=not args.no_progress,
+        )
+        timings["evaluate_s" if tta == "none" else f"evaluate_{tta}_s"] = time.perf_counter() - t0
+        scored[tta] = {"pixel": evaluation.pixel, "cells": evaluation.cells or {}}
+    pixel, cell = scored["none"]["pixel"], scored["none"]["cells"]
     measured = {"pixel_iou": pixel["iou"], "cell_f1": cell.get("f1", float("nan"))}
     passed = all(measured[k] >= v for k, v in BAR.items())
     summary = {
@@ -284,23 +312,27 @@ def main(argv: list[str] | None = None) -> int:
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "train_data": describe(train_cube),
         "test_data": describe(test_cube),
-        "validation_iou": result.best_val_iou,
-        "test_split_metrics": result.test_metrics,
+        "validation_iou": validation_iou,
+        "test_split_metrics": test_split_metrics,
         "other_seed_pixel": pixel,
-        "other_seed_cells": evaluation.cells,
+        "other_seed_cells": cell,
         "bar": BAR,
         "passed": passed,
+        "with_tta": {k: v for k, v in scored.items() if k != "none"},
         "timings": timings,
-        "best_checkpoint": str(result.best_checkpoint),
+        "best_checkpoint": str(best),
     }
     (out / "quality.json").write_text(json.dumps(summary, indent=1))
     print(
         json.dumps(
             {
-                "pixel": {k: round(v, 4) for k, v in pixel.items() if isinstance(v, float)},
-                "cells": {k: round(v, 4) for k, v in cell.items() if isinstance(v, float)},
-                "timings_s": {k: round(v, 1) for k, v in timings.items()},
-            },
+                f"{level} ({'no tta' if tta == 'none' else 'tta ' + tta})": {
+                    k: round(v, 4) for k, v in values.items() if isinstance(v, float)
+                }
+                for tta, both in scored.items()
+                for level, values in both.items()
+            }
+            | {"timings_s": {k: round(v, 1) for k, v in timings.items()}},
             indent=1,
         )
     )
@@ -309,6 +341,12 @@ def main(argv: list[str] | None = None) -> int:
         f"quality bar (pixel IoU >= {BAR['pixel_iou']}, cell F1 >= {BAR['cell_f1']}): "
         f"{verdict}  [pixel IoU {measured['pixel_iou']:.3f}, cell F1 {measured['cell_f1']:.3f}]"
     )
+    if args.tta != "none":
+        tta_iou = scored[args.tta]["pixel"]["iou"]
+        tta_f1 = scored[args.tta]["cells"].get("f1", float("nan"))
+        print(
+            f"with test-time augmentation {args.tta}: pixel IoU {tta_iou:.3f}, cell F1 {tta_f1:.3f}"
+        )
     return 0
 
 

@@ -1,0 +1,75 @@
+"""scripts/train_synthetic.py, the recipe of the quality bar, runs end to end (tiny sizes)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train_synthetic.py"
+
+
+@pytest.fixture(scope="module")
+def script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("train_synthetic", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["train_synthetic"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_training_nights_stay_in_the_polar_night(script: ModuleType) -> None:
+    """24 nights: 9 days apart from 20 May to 22 July, then the same dates a year later."""
+    cube = script.make_nights(
+        n_frames=48, n_nights=24, first_seed=0, size=32, month_offset=0, log=lambda *_: None
+    )
+    days = np.unique(cube["time"].values.astype("datetime64[D]"))
+    assert len(days) == 24
+    month_day = {str(d)[5:] for d in days}
+    assert month_day == {
+        "05-20", "05-29", "06-07", "06-16", "06-25", "07-04", "07-13", "07-22"
+    }  # fmt: skip
+    assert {str(d)[:4] for d in days} == {"2020", "2021", "2022"}
+    # the Sun stays below the horizon all these days at Jang Bogo (74.6 S)
+    from aurora_xr.astronomy import sun_elevation_at
+    from aurora_xr.stations import get_station
+
+    jbs = get_station("JBS")
+    hours = np.arange(0, 24 * 60, 20).astype("timedelta64[m]")
+    times = (days[:, None] + hours[None]).ravel()
+    assert sun_elevation_at(times, jbs.latitude, jbs.longitude).max() < 0
+
+
+def test_tiny_run_scores_with_and_without_tta(
+    script: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    common = ["--tiny", "--out-dir", str(out), "--no-progress", "--threads", "1"]
+    assert script.main([*common, "--tta", "flip", "--arch", "lraspp_mobilenet_v3_large"]) == 0
+    printed = capsys.readouterr().out
+    quality = json.loads((out / "quality.json").read_text())
+    assert quality["passed"] is False  # 16 frames, one epoch: far from the bar
+    assert set(quality["with_tta"]) == {"flip"}
+    plain = json.loads((out / "test_evaluation.json").read_text())
+    flip = json.loads((out / "test_evaluation_flip.json").read_text())
+    assert plain["info"]["tta"] == "none"
+    assert flip["info"]["tta"] == "flip"
+    assert plain["info"]["n_frames"] == flip["info"]["n_frames"] == 8
+    assert quality["other_seed_pixel"]["iou"] == pytest.approx(plain["pixel"]["iou"])
+    assert "with test-time augmentation flip: pixel IoU" in printed
+    # --evaluate-only scores the same checkpoint again without training
+    before = (out / "best.safetensors").stat().st_mtime_ns
+    assert script.main([*common, "--evaluate-only", "--arch", "lraspp_mobilenet_v3_large"]) == 0
+    assert (out / "best.safetensors").stat().st_mtime_ns == before
+    again = json.loads((out / "quality.json").read_text())
+    assert again["other_seed_pixel"] == quality["other_seed_pixel"]
+    assert again["with_tta"] == {}
+    with pytest.raises(SystemExit):
+        script.main(["--tiny", "--out-dir", str(tmp_path / "empty"), "--evaluate-only"])
