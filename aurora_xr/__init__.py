@@ -16,7 +16,7 @@ from . import accessor as _accessor  # noqa: F401  (registers .aurora)
 from .cells import cell_grid
 from .compare import compare_methods
 from .conditions import attach_conditions, read_conditions
-from .datasets import synthetic_cube, write_synthetic_archive
+from .datasets import synthetic_cube, synthetic_nights, write_synthetic_archive
 from .difference import difference_detect
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
@@ -72,6 +72,7 @@ __all__ = [
     "station_mlt",
     "sun_elevation",
     "synthetic_cube",
+    "synthetic_nights",
     "to_magnetic_view",
     "to_netcdf",
     "train",

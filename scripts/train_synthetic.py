@@ -91,47 +91,24 @@ def make_nights(
     activity: float = 1.0,
     log: Any = print,
 ) -> xr.Dataset:
-    """``n_frames`` synthetic frames from ``n_nights`` nights (seeds from ``first_seed``)."""
-    from aurora_xr.datasets import synthetic_cube
+    """``n_frames`` frames from ``n_nights`` nights (seeds from ``first_seed``), in memory.
 
-    per_night = np.full(n_nights, n_frames // n_nights)
-    per_night[: n_frames % n_nights] += 1
-    nights = []
-    for k, count in enumerate(per_night):
-        if count == 0:
-            continue
-        seed = first_seed + k
-        # nights 9 days apart in the polar night (20 May - 22 July); every ninth
-        # night starts the next year, so that many nights stay in deep winter
-        days = month_offset * 30 + (9 * k) % 72 + 365 * ((9 * k) // 72)
-        day = np.datetime64("2020-05-20") + np.timedelta64(days, "D")
-        # sample a whole day: every MLT, so both dynamic and stationary forms
-        cadence_min = max(1, int(24 * 60 // max(int(count), 1)))
-        t0 = time.perf_counter()
-        ds = synthetic_cube(
-            start=str(day) + "T00:00",
-            n_frames=int(count),
-            cadence=f"{cadence_min}min",
-            size=size,
-            seed=seed,
-            moon=True if k % 2 else "auto",
-            clouds=float(0.1 + 0.15 * (k % 4)),
-            stationary_fraction=0.5,
-            activity=activity,
-        ).load()
-        log(
-            f"  night seed={seed} {day} {count} frames every {cadence_min} min "
-            f"({time.perf_counter() - t0:.0f} s)"
-        )
-        nights.append(ds)
-    cube = xr.concat(
-        nights,
-        dim="time",
-        data_vars="minimal",
-        coords="minimal",
-        compat="override",
-        combine_attrs="override",
-    )
+    Training nights start on 20 May (``month_offset=0``), test nights on 19 June
+    (``month_offset=1``); see :func:`aurora_xr.datasets.synthetic_nights`.
+    """
+    from aurora_xr.datasets import synthetic_nights
+
+    t0 = time.perf_counter()
+    cube = synthetic_nights(
+        n_frames,
+        n_nights,
+        first_seed=first_seed,
+        first_day=np.datetime64("2020-05-20") + np.timedelta64(30 * month_offset, "D"),
+        size=size,
+        activity=activity,
+        log=log,
+    ).load()
+    log(f"  {n_frames} frames made in {time.perf_counter() - t0:.0f} s")
     return cube
 
 

@@ -370,3 +370,41 @@ def test_write_synthetic_archive(tmp_path) -> None:  # type: ignore[no-untyped-d
     assert not list((tmp_path / "j").rglob("*_mask.png"))
     with pytest.raises(OptionError):
         write_synthetic_archive(tmp_path, n_frames=1, size=32, fmt="tiff")
+
+
+def test_synthetic_nights_stay_in_the_polar_night() -> None:
+    """24 nights: 9 days apart from 20 May to 22 July, then the same dates a year later."""
+    from aurora_xr.astronomy import sun_elevation_at
+    from aurora_xr.datasets import night_dates, synthetic_nights
+    from aurora_xr.errors import OptionError
+    from aurora_xr.stations import get_station
+
+    lines: list[str] = []
+    cube = synthetic_nights(50, 24, first_seed=5, size=32, activity=2.0, log=lines.append)
+    assert cube.sizes["time"] == 50
+    days = np.unique(cube["time"].values.astype("datetime64[D]"))
+    assert list(days) == night_dates(24)
+    assert {str(d)[5:] for d in days} == {
+        "05-20", "05-29", "06-07", "06-16", "06-25", "07-04", "07-13", "07-22"
+    }  # fmt: skip
+    assert {str(d)[:4] for d in days} == {"2020", "2021", "2022"}
+    # frames shared out evenly (3 for the first two nights), each night over a whole day
+    per_day = [int((cube["time"].values.astype("datetime64[D]") == d).sum()) for d in days]
+    assert per_day == [3, 3] + [2] * 22
+    assert lines[0] == "  night seed=5 2020-05-20: 3 frames every 480 min"
+    assert lines[-1] == "  night seed=28 2022-07-22: 2 frames every 720 min"
+    # the Sun stays below the horizon on all these days at Jang Bogo (74.6 S)
+    jbs = get_station("JBS")
+    hours = np.arange(0, 24 * 60, 20).astype("timedelta64[m]")
+    times = (days[:, None] + hours[None]).ravel()
+    assert sun_elevation_at(times, jbs.latitude, jbs.longitude).max() < 0
+    # one night is the synthetic_cube of its seed
+    one = synthetic_nights(2, 1, first_seed=7, first_day="2021-06-01", size=32)
+    same = synthetic_cube(
+        start="2021-06-01T00:00", n_frames=2, cadence="720min", size=32, seed=7, clouds=0.1
+    )
+    np.testing.assert_array_equal(one["image"].values, same["image"].values)
+    with pytest.raises(OptionError, match="n_frames"):
+        synthetic_nights(3, 4, size=32)
+    with pytest.raises(OptionError, match=">= 1"):
+        night_dates(0)

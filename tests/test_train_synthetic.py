@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train_synthetic.py"
@@ -23,28 +22,6 @@ def script() -> ModuleType:
     sys.modules["train_synthetic"] = module
     spec.loader.exec_module(module)
     return module
-
-
-def test_training_nights_stay_in_the_polar_night(script: ModuleType) -> None:
-    """24 nights: 9 days apart from 20 May to 22 July, then the same dates a year later."""
-    cube = script.make_nights(
-        n_frames=48, n_nights=24, first_seed=0, size=32, month_offset=0, log=lambda *_: None
-    )
-    days = np.unique(cube["time"].values.astype("datetime64[D]"))
-    assert len(days) == 24
-    month_day = {str(d)[5:] for d in days}
-    assert month_day == {
-        "05-20", "05-29", "06-07", "06-16", "06-25", "07-04", "07-13", "07-22"
-    }  # fmt: skip
-    assert {str(d)[:4] for d in days} == {"2020", "2021", "2022"}
-    # the Sun stays below the horizon all these days at Jang Bogo (74.6 S)
-    from aurora_xr.astronomy import sun_elevation_at
-    from aurora_xr.stations import get_station
-
-    jbs = get_station("JBS")
-    hours = np.arange(0, 24 * 60, 20).astype("timedelta64[m]")
-    times = (days[:, None] + hours[None]).ravel()
-    assert sun_elevation_at(times, jbs.latitude, jbs.longitude).max() < 0
 
 
 def test_tiny_run_scores_with_and_without_tta(

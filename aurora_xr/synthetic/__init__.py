@@ -7,7 +7,8 @@ Modules: :mod:`.ephemeris` (sidereal time, sun, moon), :mod:`.static`
 dome, silhouette, vignetting, Milky Way, star catalogue, seed textures),
 :mod:`.aurora` (the MLT-dependent auroral process and its emission),
 :mod:`.render` (the numpy frame kernel and the truth), :mod:`.builder`
-(:func:`synthetic_cube`) and :mod:`.archive` (:func:`write_synthetic_archive`).
+(:func:`synthetic_cube`), :mod:`.nights` (:func:`synthetic_nights`: training and test
+sets of many nights) and :mod:`.archive` (:func:`write_synthetic_archive`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .archive import (
     write_synthetic_archive,
 )
 from .builder import TRUTH_DEFINITION, frame_times, synthetic_cube
+from .nights import night_dates, synthetic_nights
 
 __all__ = [
     "ARCHIVE_SIDECAR",
@@ -32,6 +34,8 @@ __all__ = [
     "TRUTH_DEFINITION",
     "archive_path",
     "frame_times",
+    "night_dates",
     "synthetic_cube",
+    "synthetic_nights",
     "write_synthetic_archive",
 ]
