@@ -1,4 +1,4 @@
-"""Training steps per second: fp32 against bf16 autocast, and what ``"auto"`` picks.
+"""Training steps per second: fp32 against bf16 autocast, the memory layout, and ``"auto"``.
 
 For each architecture the same random batch goes through
 :func:`aurora_xr.model.training.train_step` (forward, BCE + Dice loss,
@@ -6,6 +6,9 @@ backward, AdamW step) in fp32 (the baseline) and under bf16 autocast. The
 ratio bf16/fp32 is the speed-up that ``train(precision="auto")`` gets where
 the device computes bf16 natively (a CPU with AVX512-BF16 or AMX, a recent
 GPU); elsewhere ``"auto"`` stays in fp32, because emulated bf16 is slower.
+Each precision runs in the default (contiguous) layout and in the
+channels-last layout that :func:`aurora_xr.model.train` uses; the baseline is
+fp32, contiguous.
 
 Usage::
 
@@ -40,12 +43,21 @@ def bench(
 ) -> list[dict[str, Any]]:
     dev = resolve_device(device)
     gen = torch.Generator().manual_seed(0)
-    inputs = torch.randn(batch_size, 3, size, size, generator=gen).to(dev)
+    plain = torch.randn(batch_size, 3, size, size, generator=gen).to(dev)
     target = (torch.rand(batch_size, 1, size, size, generator=gen) > 0.9).float().to(dev)
     rows = []
-    for precision in ("fp32", "bf16"):
+    for precision, layout in (
+        ("fp32", "contiguous"),
+        ("fp32", "channels_last"),
+        ("bf16", "contiguous"),
+        ("bf16", "channels_last"),
+    ):
         torch.manual_seed(0)
         model = build_model(arch).to(dev)
+        inputs = plain
+        if layout == "channels_last":
+            model = model.to(memory_format=torch.channels_last)
+            inputs = plain.contiguous(memory_format=torch.channels_last)
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
         for _ in range(warmup):
             train_step(model, opt, inputs, target, precision=precision)
@@ -60,6 +72,7 @@ def bench(
             {
                 "arch": arch,
                 "precision": precision,
+                "layout": layout,
                 "size": size,
                 "batch_size": batch_size,
                 "steps": steps,
@@ -103,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         for row in got:
             row["ratio_vs_fp32"] = round(row["frames_per_s"] / base, 2)
             print(
-                f"{row['arch']:<28} {row['precision']:<5} {row['size']} px  batch "
-                f"{row['batch_size']}: {row['frames_per_s']:7.2f} frames/s  "
-                f"x{row['ratio_vs_fp32']:.2f} vs fp32  (loss {row['final_loss']})"
+                f"{row['arch']:<28} {row['precision']:<5} {row['layout']:<13} {row['size']} px  "
+                f"batch {row['batch_size']}: {row['frames_per_s']:7.2f} frames/s  "
+                f"x{row['ratio_vs_fp32']:.2f} vs fp32 contiguous  (loss {row['final_loss']})"
             )
         rows += got
     if args.json:
