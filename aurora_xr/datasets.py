@@ -2,8 +2,8 @@
 
 :func:`synthetic_cube` makes an image cube of the data model with exact
 aurora truth; :func:`synthetic_nights` puts many nights with their own seeds in
-one cube (training and test sets); :func:`write_synthetic_archive` writes the same sky as image
-files named like a camera archive. The generator lives in
+one cube (training and test sets); :func:`write_synthetic_archive` writes the
+same sky as image files named like a camera archive. The generator lives in
 :mod:`aurora_xr.synthetic`.
 """
 

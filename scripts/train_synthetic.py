@@ -86,6 +86,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from aurora_xr.model.tta import TTA_MODES  # no torch import
+
 BAR = {"pixel_iou": 0.80, "cell_f1": 0.90}
 
 TEST_FIRST_SEED = 1000
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--tta",
-        choices=("none", "flip", "dihedral"),
+        choices=TTA_MODES,
         default="none",
         help="also evaluate with this test-time augmentation (the bar is judged without)",
     )
@@ -215,16 +217,24 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
 
-    print(f"training data: {args.train_frames} frames from {args.nights} nights")
+    best = out / "best.safetensors"
+    if args.evaluate_only and not best.is_file():
+        parser.error(f"--evaluate-only: no {best}; train first")
     t0 = time.perf_counter()
-    train_cube = make_nights(
-        n_frames=args.train_frames,
-        n_nights=args.nights,
-        first_seed=args.first_night_seed,
-        size=args.frame_size,
-        month_offset=0,
-        activity=args.activity,
-    )
+    if args.evaluate_only:  # no training data to make: the run's own record describes them
+        record = out / "quality.json"
+        train_info = json.loads(record.read_text()).get("train_data") if record.is_file() else None
+    else:
+        print(f"training data: {args.train_frames} frames from {args.nights} nights")
+        train_cube = make_nights(
+            n_frames=args.train_frames,
+            n_nights=args.nights,
+            first_seed=args.first_night_seed,
+            size=args.frame_size,
+            month_offset=0,
+            activity=args.activity,
+        )
+        train_info = describe(train_cube)
     print(f"test data: {args.test_frames} frames from {args.test_nights} nights (other seeds)")
     test_cube = make_nights(
         n_frames=args.test_frames,
@@ -234,13 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         month_offset=1,
     )
     timings["generate_s"] = time.perf_counter() - t0
-    print("train:", describe(train_cube))
-    print("test: ", describe(test_cube))
+    test_info = describe(test_cube)
+    print("train:", train_info)
+    print("test: ", test_info)
 
     if args.evaluate_only:
-        best = out / "best.safetensors"
-        if not best.is_file():
-            parser.error(f"--evaluate-only: no {best}; train first")
         history_file = out / "history.json"
         history = json.loads(history_file.read_text()) if history_file.is_file() else {}
         validation_iou = history.get("best_val_iou")
@@ -271,7 +279,6 @@ def main(argv: list[str] | None = None) -> int:
             f"training stopped ({result.stopped}) after {result.steps} steps; best epoch "
             f"{result.best_epoch}, validation IoU {result.best_val_iou}"
         )
-        best = result.best_checkpoint
         validation_iou = result.best_val_iou
         test_split_metrics = result.test_metrics
 
@@ -298,8 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "arch": args.arch,
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "train_data": describe(train_cube),
-        "test_data": describe(test_cube),
+        "train_data": train_info,
+        "test_data": test_info,
         "validation_iou": validation_iou,
         "test_split_metrics": test_split_metrics,
         "other_seed_pixel": pixel,

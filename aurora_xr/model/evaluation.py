@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import tempfile
@@ -17,7 +16,6 @@ from ..errors import OptionError
 from .data import DEFAULT_SPLIT, FrameSource, open_source, split_indices
 from .metrics import cell_labels, check_cell_index, confusion_counts, scores
 from .predict import LoadedModel, Predictor
-from .tta import check_tta
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -164,13 +162,9 @@ def _as_predictor(
     if batch_size is not None:
         options["batch_size"] = batch_size
     if tta is not None:
-        options["tta"] = check_tta(tta)
+        options["tta"] = tta
     if isinstance(model, Predictor):
-        if tta is None or tta == model.tta:
-            return model
-        other = copy.copy(model)  # shares the loaded network; only the views differ
-        other.tta = tta
-        return other
+        return model if tta is None else model.with_tta(tta)
     if isinstance(model, LoadedModel):
         return model.predictor(**options)
     if isinstance(model, str | os.PathLike):

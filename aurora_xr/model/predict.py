@@ -11,6 +11,7 @@ ship weights.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import os
 import threading
@@ -426,9 +427,17 @@ class Predictor:
             tta=state.get("tta", "none"),
         )
 
+    def with_tta(self, tta: str) -> Predictor:
+        """This predictor with another test-time augmentation; the loaded network is shared."""
+        if check_tta(tta) == self.tta:
+            return self
+        other = copy.copy(self)
+        other.tta = tta
+        return other
+
     def __dask_tokenize__(self) -> tuple[Any, ...]:
         if self._path is None:
-            return ("aurora_xr.Predictor.from_model", self._token)
+            return ("aurora_xr.Predictor.from_model", self._token, self.tta)
         mask = (
             None if self.lens_mask is None else hashlib.sha256(self.lens_mask.tobytes()).hexdigest()
         )
@@ -527,8 +536,7 @@ class Predictor:
         net = self._get_network()
         prep = self.preprocessing
         for part in self._batches(n):
-            x = torch.from_numpy(preprocess_frames(arr[part], prep, lens_mask=lens))
-            x = x.to(net.device)
+            x = torch.from_numpy(preprocess_frames(arr[part], prep, lens_mask=lens)).to(net.device)
             with net.lock, torch.inference_mode(), _autocast(net.device, net.precision):
                 probs = (
                     averaged_probabilities(lambda view: net.module(view)["out"], x, self.tta)[:, 0]

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import OptionError
 
-if TYPE_CHECKING:  # torch is imported where the views are computed, so that the
-    import torch  # command line can offer the modes without loading it
+if TYPE_CHECKING:  # only tensor methods are used: the command line can offer the
+    import torch  # modes without loading torch
 
 __all__ = ["TTA_MODES", "averaged_probabilities", "check_tta", "tta_views"]
 
@@ -61,21 +61,17 @@ def tta_views(mode: str) -> list[View]:
 
 
 def _forward(view: View, x: torch.Tensor) -> torch.Tensor:
-    import torch
-
     turns, mirror = view
     if mirror:
-        x = torch.flip(x, dims=(-1,))
-    return torch.rot90(x, turns, dims=(-2, -1)) if turns else x
+        x = x.flip(-1)
+    return x.rot90(turns, dims=(-2, -1)) if turns else x
 
 
 def _backward(view: View, y: torch.Tensor) -> torch.Tensor:
-    import torch
-
     turns, mirror = view
     if turns:
-        y = torch.rot90(y, -turns, dims=(-2, -1))
-    return torch.flip(y, dims=(-1,)) if mirror else y
+        y = y.rot90(-turns, dims=(-2, -1))
+    return y.flip(-1) if mirror else y
 
 
 def averaged_probabilities(
@@ -93,12 +89,10 @@ def averaged_probabilities(
     mode : {"none", "flip", "dihedral"}
         The views to average.
     """
-    import torch
-
     views = tta_views(mode)
     total: torch.Tensor | None = None
     for view in views:
-        prob = torch.sigmoid(logits_of(_forward(view, x)).float())
+        prob = logits_of(_forward(view, x)).float().sigmoid()
         prob = _backward(view, prob)
         total = prob if total is None else total + prob
     assert total is not None
