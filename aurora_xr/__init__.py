@@ -13,24 +13,24 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import accessor as _accessor  # noqa: F401  (registers .aurora)
-from .cells import cell_grid
-from .compare import compare_methods
-from .conditions import attach_conditions, read_conditions
+from .analysis.compare import compare_methods
+from .analysis.keograms import keogram
+from .analysis.occurrence import cell_detections, occurrence_from_cube, occurrence_map
+from .analysis.views import to_magnetic_view
+from .cube.conditions import attach_conditions, read_conditions
 from .datasets import synthetic_cube, synthetic_nights, write_synthetic_archive
-from .difference import difference_detect
+from .detect.difference import difference_detect
+from .detect.segmentation import segment
+from .detect.store import open_segmentation_store, segment_to_store
+from .detect.usable import usable_frames
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
-from .geomag import magnetic_coords, mlt, moon, station_mlt, sun_elevation
-from .geometry import Calibration
-from .io import IngestReport, ingest, open_cube, write_netcdf, write_product
-from .keogram import keogram
-from .occurrence import cell_detections, occurrence_from_cube, occurrence_map
-from .products import open_product, to_netcdf
-from .segment import segment
-from .segment_store import open_segmentation_store, segment_to_store
-from .stations import Station, get_station, register_station
-from .usable import usable_frames
-from .views import to_magnetic_view
+from .geo.aacgm import magnetic_coords, mlt, moon, station_mlt, sun_elevation
+from .geo.cells import cell_grid
+from .io.cubefiles import IngestReport, ingest, open_cube, write_netcdf, write_product
+from .io.products import open_product, to_netcdf
+from .sky.lens import Calibration
+from .sky.stations import Station, get_station, register_station
 
 if TYPE_CHECKING:
     from .model import Predictor, build_model, evaluate, load_model, train

@@ -13,19 +13,19 @@ from typing import Any, TypeVar
 
 import xarray as xr
 
-from . import cells as _cells
-from . import compare as _compare
-from . import conditions as _conditions
-from . import difference as _difference
-from . import geomag as _geomag
-from . import keogram as _keogram
-from . import netcdf as _netcdf
-from . import occurrence as _occurrence
-from . import products as _products
-from . import segment as _segment
-from . import segment_store as _segment_store
-from . import usable as _usable
-from . import views as _views
+from .analysis import compare as _compare
+from .analysis import keograms as _keogram
+from .analysis import occurrence as _occurrence
+from .analysis import views as _views
+from .cube import conditions as _conditions
+from .detect import difference as _difference
+from .detect import segmentation as _segment
+from .detect import store as _segment_store
+from .detect import usable as _usable
+from .geo import aacgm as _geomag
+from .geo import cells as _cells
+from .io import netcdf as _netcdf
+from .io import products as _products
 
 __all__ = ["AuroraDataArrayAccessor", "AuroraDatasetAccessor"]
 
@@ -136,7 +136,7 @@ class AuroraDatasetAccessor:
 
     def to_netcdf(self, path: Any, **kwargs: Any) -> Any:
         """Write atomically as NetCDF-4: an occurrence or comparison product through
-        :func:`aurora_xr.products.to_netcdf` (CF attributes, provenance), an image
+        :func:`aurora_xr.io.products.to_netcdf` (CF attributes, provenance), an image
         cube through :func:`aurora_xr.io.write_netcdf` (compressed, chunked in time)."""
         if "occurrence_rate" in self._obj.data_vars:
             return _products.to_netcdf(self._obj, path, **kwargs)

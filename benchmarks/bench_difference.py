@@ -3,7 +3,7 @@
 Run with ``python benchmarks/bench_difference.py``. For 256x256 and 512x512
 frames on the 400-cell grid of JBS it prints the frames per second of
 
-* :func:`aurora_xr.difference.difference_detect` on an in-memory cube;
+* :func:`aurora_xr.detect.difference.difference_detect` on an in-memory cube;
 * the same on a dask-chunked cube (threaded scheduler, 32 frames per chunk);
 * a baseline measured in the same run: a plain numpy loop over frames that
   differences each frame with its partner and averages ``|d|`` over the
@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from aurora_xr.cells import cell_grid
-from aurora_xr.difference import difference_detect, partner_indices
-from aurora_xr.stations import get_station
+from aurora_xr.detect.difference import difference_detect, partner_indices
+from aurora_xr.geo.cells import cell_grid
+from aurora_xr.sky.stations import get_station
 
 FRAMES = {256: 480, 512: 192}
 CHUNK = 32

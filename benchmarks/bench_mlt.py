@@ -2,14 +2,14 @@
 
 Run with ``python benchmarks/bench_mlt.py``. Prints
 
-* the time of :func:`aurora_xr.geomag.station_mlt` on 1.5 million one-minute
+* the time of :func:`aurora_xr.geo.aacgm.station_mlt` on 1.5 million one-minute
   timestamps from 2018-01-01 (to late 2020);
 * two baselines measured in the same run on a 2,000-timestamp sample and
   extrapolated to 1.5 million: ``aacgmv2.convert_mlt`` called once on the
   whole sample (station magnetic longitude precomputed), and the naive
   per-frame loop (``convert_latlon`` + ``convert_mlt`` for every frame);
 * the largest difference between the fast MLT and the direct calls;
-* the time of :func:`aurora_xr.geomag.pixel_magnetic_coords` for a 512x512
+* the time of :func:`aurora_xr.geo.aacgm.pixel_magnetic_coords` for a 512x512
   grid (first call, and again from the per-epoch cache).
 """
 
@@ -21,9 +21,9 @@ import time
 import aacgmv2
 import numpy as np
 
-from aurora_xr import geomag
-from aurora_xr.geometry import sky_grids
-from aurora_xr.stations import get_station
+from aurora_xr.geo import aacgm as geomag
+from aurora_xr.sky.lens import sky_grids
+from aurora_xr.sky.stations import get_station
 
 N_FRAMES = 1_500_000
 N_SAMPLE = 2_000
@@ -41,7 +41,7 @@ def main() -> None:
     t0 = time.perf_counter()
     fast = geomag.station_mlt(times, lat0, lon0)
     t_fast = time.perf_counter() - t0
-    print(f"  aurora_xr.geomag.station_mlt          : {t_fast:8.2f} s")
+    print(f"  aurora_xr.geo.aacgm.station_mlt          : {t_fast:8.2f} s")
 
     rng = np.random.default_rng(0)
     pick = np.sort(rng.choice(N_FRAMES, N_SAMPLE, replace=False))

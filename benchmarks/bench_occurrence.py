@@ -2,14 +2,14 @@
 
 Run with ``python benchmarks/bench_occurrence.py``. Prints
 
-1. the time of :func:`aurora_xr.occurrence.occurrence_map` on 1.5 million x
+1. the time of :func:`aurora_xr.analysis.occurrence.occurrence_map` on 1.5 million x
    400 detections (one frame a minute from 2018-01-01, 70 % of the frames
    usable) held in memory, and dask-chunked (65,536 and 4,096 frames per
    chunk, threaded scheduler), against a naive ``np.add.at`` baseline measured
    in the same run on the same data, with the ratio and a check that the counts
    are equal;
 2. the peak resident memory (``VmHWM``) of a child process that runs the whole lazy
-   pipeline (segmentation with :class:`~aurora_xr.segment.ChannelThresholdPredictor`,
+   pipeline (segmentation with :class:`~aurora_xr.detect.segmentation.ChannelThresholdPredictor`,
    cell detections, the difference method, usable frames, station MLT, both
    occurrence maps) on a lazily generated archive of 128x128 frames, for an
    archive 1x and 8x as long with the same 64-frame chunks.
@@ -32,9 +32,9 @@ SHORT = 1536
 
 
 def detections_benchmark() -> None:
-    from aurora_xr.binning import mlt_bin_index
-    from aurora_xr.geomag import station_mlt
-    from aurora_xr.occurrence import occurrence_map
+    from aurora_xr.analysis.occurrence import occurrence_map
+    from aurora_xr.geo.aacgm import station_mlt
+    from aurora_xr.geo.binning import mlt_bin_index
 
     rng = np.random.default_rng(0)
     times = np.datetime64("2018-01-01T00:00", "ns") + np.arange(N_FRAMES) * np.timedelta64(60, "s")
@@ -85,10 +85,10 @@ def detections_benchmark() -> None:
 CHILD = r"""
 import json, sys, time
 import dask, dask.array as da, numpy as np, pandas as pd, xarray as xr
-from aurora_xr.cells import cell_grid
-from aurora_xr.occurrence import occurrence_from_cube
-from aurora_xr.segment import ChannelThresholdPredictor
-from aurora_xr.stations import get_station
+from aurora_xr.geo.cells import cell_grid
+from aurora_xr.analysis.occurrence import occurrence_from_cube
+from aurora_xr.detect.segmentation import ChannelThresholdPredictor
+from aurora_xr.sky.stations import get_station
 
 n, size, chunk = int(sys.argv[1]), 128, 64
 

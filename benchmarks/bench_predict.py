@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from aurora_xr.geometry import Calibration
 from aurora_xr.model import (
     CheckpointMetadata,
     Predictor,
@@ -40,6 +39,7 @@ from aurora_xr.model import (
 )
 from aurora_xr.model.predict import _autocast, resolve_device
 from aurora_xr.model.preprocess import preprocess_frames
+from aurora_xr.sky.lens import Calibration
 
 
 def _sync(device: torch.device) -> None:

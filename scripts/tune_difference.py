@@ -22,7 +22,7 @@ Procedure
    ``--min-precision P``, the highest recall at a tuning precision >= P);
    report its precision, recall and F1 on the held-out seed.
 
-The chosen numbers are written into :data:`aurora_xr.difference.DEFAULT_THRESHOLDS`
+The chosen numbers are written into :data:`aurora_xr.detect.difference.DEFAULT_THRESHOLDS`
 by hand, with the figures this script prints.
 """
 
@@ -38,12 +38,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from aurora_xr.cells import cell_grid
-from aurora_xr.compare import _truth_kind
+from aurora_xr.analysis.compare import _truth_kind
+from aurora_xr.analysis.occurrence import cell_detections
 from aurora_xr.datasets import synthetic_cube
-from aurora_xr.difference import STATISTICS, difference_detect
-from aurora_xr.occurrence import cell_detections
-from aurora_xr.usable import usable_frames
+from aurora_xr.detect.difference import STATISTICS, difference_detect
+from aurora_xr.detect.usable import usable_frames
+from aurora_xr.geo.cells import cell_grid
 
 STARTS = ("T00:00", "T08:00", "T16:00")
 STEPS = np.arange(0.5, 20.01, 0.25)

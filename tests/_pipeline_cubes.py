@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from aurora_xr.stations import get_station
+from aurora_xr.sky.stations import get_station
 
 
 def square_cells(size: int, cell: int, *, border: int = 0) -> xr.DataArray:

@@ -7,9 +7,11 @@ import pytest
 import xarray as xr
 
 import aurora_xr
-from aurora_xr import cells as cells_mod
-from aurora_xr import difference, geomag, occurrence
-from aurora_xr.segment import ChannelThresholdPredictor
+from aurora_xr.analysis import occurrence
+from aurora_xr.detect import difference
+from aurora_xr.detect.segmentation import ChannelThresholdPredictor
+from aurora_xr.geo import aacgm as geomag
+from aurora_xr.geo import cells as cells_mod
 from tests.conftest import raise_if_dask_computes
 
 

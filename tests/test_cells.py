@@ -1,4 +1,4 @@
-"""The equal-area cell grid (aurora_xr.cells)."""
+"""The equal-area cell grid (aurora_xr.geo.cells)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aurora_xr import geomag
-from aurora_xr.cells import CellLayout, cell_grid, label_pixels, layout_cells
 from aurora_xr.errors import CellLayoutError, FrameSizeError
-from aurora_xr.geometry import EARTH_RADIUS_KM, earth_angle, elevation_from_earth_angle, sky_grids
-from aurora_xr.stations import get_station
+from aurora_xr.geo import aacgm as geomag
+from aurora_xr.geo.cells import CellLayout, cell_grid, label_pixels, layout_cells
+from aurora_xr.sky.lens import EARTH_RADIUS_KM, earth_angle, elevation_from_earth_angle, sky_grids
+from aurora_xr.sky.stations import get_station
 from tests.conftest import raise_if_dask_computes
 
 JBS = get_station("JBS")

@@ -324,7 +324,7 @@ def test_top_level_help_lists_the_commands_in_order(capsys: pytest.CaptureFixtur
 
 
 def test_architecture_choices_are_the_registry() -> None:
-    from aurora_xr._cli_base import ARCHITECTURE_NAMES
+    from aurora_xr.cli.base import ARCHITECTURE_NAMES
     from aurora_xr.model import ARCHITECTURES
 
     assert set(ARCHITECTURE_NAMES) == set(ARCHITECTURES)

@@ -1,4 +1,4 @@
-"""Tests of aurora_xr.compare.compare_methods on a hand-made sky with known truth."""
+"""Tests of aurora_xr.analysis.compare.compare_methods on a hand-made sky with known truth."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from aurora_xr.compare import compare_methods, truth_kind_kernel
+from aurora_xr.analysis.compare import compare_methods, truth_kind_kernel
+from aurora_xr.detect.segmentation import ChannelThresholdPredictor
 from aurora_xr.errors import MissingVariableError
-from aurora_xr.products import open_product, to_netcdf
-from aurora_xr.segment import ChannelThresholdPredictor
+from aurora_xr.io.products import open_product, to_netcdf
 from tests._pipeline_cubes import cell_grid_of, make_cube, square_cells
 from tests.conftest import raise_if_dask_computes
 
@@ -128,7 +128,7 @@ def test_compare_lazy_and_chunked_equals_in_memory(tmp_path: Path) -> None:
     path = to_netcdf(lazy, tmp_path / "compare.nc")
     back = open_product(path)
     back.attrs.pop("history")
-    from aurora_xr.products import prepare_product
+    from aurora_xr.io.products import prepare_product
 
     expected = prepare_product(eager)
     expected.attrs.pop("history")

@@ -11,7 +11,7 @@ import xarray as xr
 
 import aurora_xr
 from aurora_xr import cli
-from aurora_xr.conditions import CONDITIONS_FILE, attach_conditions, read_conditions
+from aurora_xr.cube.conditions import CONDITIONS_FILE, attach_conditions, read_conditions
 from aurora_xr.errors import MissingDimensionError, MissingVariableError, OptionError, SchemaError
 from tests.conftest import raise_if_dask_computes
 

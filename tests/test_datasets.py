@@ -11,6 +11,7 @@ from PIL import Image
 from scipy import ndimage
 
 from aurora_xr import get_station
+from aurora_xr.cube.schema import validate_cube
 from aurora_xr.datasets import (
     ARCHIVE_SIDECAR,
     DEFAULT_TIME_PATTERN,
@@ -20,9 +21,8 @@ from aurora_xr.datasets import (
     write_synthetic_archive,
 )
 from aurora_xr.errors import DateRangeError, OptionError, StationError
-from aurora_xr.geomag import station_mlt
-from aurora_xr.geometry import pixel_to_sky, sky_grids
-from aurora_xr.schema import validate_cube
+from aurora_xr.geo.aacgm import station_mlt
+from aurora_xr.sky.lens import pixel_to_sky, sky_grids
 from aurora_xr.synthetic import ephemeris
 from aurora_xr.synthetic.aurora import occurrence_rate
 from aurora_xr.synthetic.static import star_catalogue
@@ -241,7 +241,7 @@ def test_stars_turn_about_the_south_celestial_pole_at_the_sidereal_rate() -> Non
     light = ds.image.values.astype(float).sum(-1)
 
     def centroid(frame: np.ndarray, el: float, az: float) -> tuple[float, float]:
-        from aurora_xr.geometry import sky_to_pixel
+        from aurora_xr.sky.lens import sky_to_pixel
 
         x0, y0 = (round(float(v)) for v in sky_to_pixel(el, az, cal))
         win = frame[y0 - 5 : y0 + 6, x0 - 5 : x0 + 6]
@@ -332,7 +332,7 @@ def test_occurrence_depends_on_magnetic_local_time() -> None:
 
 # -- archive ----------------------------------------------------------------------------
 def test_write_synthetic_archive(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from aurora_xr.imagefiles import time_from_name, time_regex
+    from aurora_xr.io.imagefiles import time_from_name, time_regex
 
     start = "2020-06-21T23:59"
     paths = write_synthetic_archive(tmp_path, start=start, n_frames=2, size=64, seed=2)
@@ -374,10 +374,10 @@ def test_write_synthetic_archive(tmp_path) -> None:  # type: ignore[no-untyped-d
 
 def test_synthetic_nights_stay_in_the_polar_night() -> None:
     """24 nights: 9 days apart from 20 May to 22 July, then the same dates a year later."""
-    from aurora_xr.astronomy import sun_elevation_at
     from aurora_xr.datasets import night_dates, synthetic_nights
     from aurora_xr.errors import OptionError
-    from aurora_xr.stations import get_station
+    from aurora_xr.sky.astronomy import sun_elevation_at
+    from aurora_xr.sky.stations import get_station
 
     lines: list[str] = []
     cube = synthetic_nights(50, 24, first_seed=5, size=32, activity=2.0, log=lines.append)

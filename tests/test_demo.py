@@ -10,7 +10,7 @@ import pytest
 
 from aurora_xr import open_product
 from aurora_xr.cli import main
-from aurora_xr.demo import DemoConfig, run_demo
+from aurora_xr.cli.demo import DemoConfig, run_demo
 
 TINY = DemoConfig(
     start="2020-06-19T06:00",

@@ -1,4 +1,4 @@
-"""Tests of aurora_xr.difference (Jee et al. 2021 difference method)."""
+"""Tests of aurora_xr.detect.difference (Jee et al. 2021 difference method)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from aurora_xr.difference import DEFAULT_THRESHOLDS, difference_detect, partner_indices
+from aurora_xr.detect.difference import DEFAULT_THRESHOLDS, difference_detect, partner_indices
 from aurora_xr.errors import OptionError
 from tests._pipeline_cubes import cell_grid_of, make_cube, square_cells
 from tests.conftest import raise_if_dask_computes

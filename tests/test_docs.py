@@ -173,7 +173,7 @@ def test_readme_commands_are_in_the_quick_start() -> None:
 
 
 def test_distance_table_matches_the_geometry() -> None:
-    from aurora_xr.geometry import ground_distance_km
+    from aurora_xr.sky.lens import ground_distance_km
 
     text = _page("concepts/altitude.md")
     header = re.search(r"^\| elevation \|(.*)\|$", text, flags=re.M)
@@ -188,7 +188,7 @@ def test_distance_table_matches_the_geometry() -> None:
 
 
 def test_ring_counts_match_the_cell_layout() -> None:
-    from aurora_xr.cells import layout_cells
+    from aurora_xr.geo.cells import layout_cells
 
     text = " ".join(_page("concepts/cells.md").split())
     counts = layout_cells(400).ring_counts
@@ -206,8 +206,8 @@ def test_split_matches_the_model_default() -> None:
 
 
 def test_mlt_rule_of_thumb_holds_at_jbs() -> None:
-    from aurora_xr.geomag import station_mlt
-    from aurora_xr.stations import get_station
+    from aurora_xr.geo.aacgm import station_mlt
+    from aurora_xr.sky.stations import get_station
 
     jbs = get_station("JBS")
     times = np.arange(

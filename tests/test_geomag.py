@@ -1,4 +1,4 @@
-"""AACGM-v2 coordinates, MLT, the Sun and the Moon (aurora_xr.geomag, aurora_xr.views)."""
+"""AACGM-v2 coordinates, MLT, the Sun and the Moon, and the geomagnetic view."""
 
 from __future__ import annotations
 
@@ -10,16 +10,17 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from aurora_xr import astronomy, geomag
+from aurora_xr.analysis.views import to_magnetic_view
 from aurora_xr.errors import (
     DateRangeError,
     FrameSizeError,
     MissingCalibrationError,
     OptionError,
 )
-from aurora_xr.geometry import destination, sky_grids, sky_to_pixel
-from aurora_xr.stations import get_station
-from aurora_xr.views import to_magnetic_view
+from aurora_xr.geo import aacgm as geomag
+from aurora_xr.sky import astronomy
+from aurora_xr.sky.lens import destination, sky_grids, sky_to_pixel
+from aurora_xr.sky.stations import get_station
 from tests.conftest import raise_if_dask_computes
 
 JBS = get_station("JBS")

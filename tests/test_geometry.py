@@ -1,4 +1,4 @@
-"""Camera and sky geometry (numpy kernels of aurora_xr.geometry)."""
+"""Camera and sky geometry (numpy kernels of aurora_xr.sky.lens)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from aurora_xr.errors import CalibrationError
-from aurora_xr.geometry import (
+from aurora_xr.sky.lens import (
     EARTH_RADIUS_KM,
     Calibration,
     apply_view,
@@ -26,7 +26,7 @@ from aurora_xr.geometry import (
     view_calibration,
     view_indices,
 )
-from aurora_xr.stations import get_station
+from aurora_xr.sky.stations import get_station
 
 JBS = get_station("JBS")
 LENSES = {

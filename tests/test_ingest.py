@@ -1,4 +1,4 @@
-"""Ingest of JPEG/PNG frame folders into NetCDF-4 cubes (aurora_xr.ingestion)."""
+"""Ingest of JPEG/PNG frame folders into NetCDF-4 cubes (aurora_xr.io.ingestion)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import aurora_xr.ingestion as ingestion
+import aurora_xr.io.ingestion as ingestion
 from aurora_xr.errors import AuroraXrError, IngestError, OptionError
-from aurora_xr.geometry import Calibration, sky_grids
-from aurora_xr.imagefiles import time_from_name, time_regex
 from aurora_xr.io import NoFilesFoundError, ingest, open_cube
-from aurora_xr.netcdf import CubeAppender, FrameBatch
-from aurora_xr.stations import get_station
+from aurora_xr.io.imagefiles import time_from_name, time_regex
+from aurora_xr.io.netcdf import CubeAppender, FrameBatch
+from aurora_xr.sky.lens import Calibration, sky_grids
+from aurora_xr.sky.stations import get_station
 from tests.conftest import raise_if_dask_computes
 
 H, W = 48, 64

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import aurora_xr.netcdf as netcdf
+import aurora_xr.io.netcdf as netcdf
+from aurora_xr.cube import cube_from_frames
 from aurora_xr.errors import (
     AuroraXrError,
     CalibrationError,
@@ -23,15 +24,14 @@ from aurora_xr.errors import (
     SchemaError,
     TimeOrderError,
 )
-from aurora_xr.geometry import sky_grids
 from aurora_xr.io import (
     NoFilesFoundError,
-    cube_from_frames,
     open_cube,
     write_netcdf,
     write_product,
 )
-from aurora_xr.stations import get_station
+from aurora_xr.sky.lens import sky_grids
+from aurora_xr.sky.stations import get_station
 from tests.conftest import raise_if_dask_computes
 
 H, W = 24, 32

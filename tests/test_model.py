@@ -22,7 +22,6 @@ from aurora_xr.errors import (
     OptionError,
     WeightsNotFoundError,
 )
-from aurora_xr.geometry import Calibration, sky_grids
 from aurora_xr.model import (
     ARCHITECTURES,
     CheckpointMetadata,
@@ -51,6 +50,7 @@ from aurora_xr.model.preprocess import (
     resize_stack,
     scale_to_unit,
 )
+from aurora_xr.sky.lens import Calibration, sky_grids
 
 LRASPP = "lraspp_mobilenet_v3_large"
 COCO_NAME = "fcn_resnet50_coco-1167a1af.pth"
@@ -655,7 +655,7 @@ def test_predictor_tta_averages_mirrored_and_turned_frames(small_ckpt: Path) -> 
     assert dask.base.tokenize(flip) != dask.base.tokenize(plain)
     assert "tta='flip'" in repr(flip)
     assert "tta" not in repr(plain)
-    from aurora_xr.segment import predictor_info
+    from aurora_xr.detect.segmentation import predictor_info
 
     assert predictor_info(flip)["model_tta"] == "flip"
     assert "model_tta" not in predictor_info(plain)

@@ -9,7 +9,20 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from aurora_xr.binning import (
+from aurora_xr.analysis.occurrence import (
+    cell_detections,
+    cell_fraction,
+    occurrence_from_cube,
+    occurrence_map,
+)
+from aurora_xr.detect.usable import usable_frames
+from aurora_xr.errors import (
+    DtypeError,
+    MissingDimensionError,
+    MissingVariableError,
+    OptionError,
+)
+from aurora_xr.geo.binning import (
     SEASONS,
     group_count_kernel,
     group_sum_kernel,
@@ -18,20 +31,7 @@ from aurora_xr.binning import (
     mlt_bin_index,
     season_index,
 )
-from aurora_xr.errors import (
-    DtypeError,
-    MissingDimensionError,
-    MissingVariableError,
-    OptionError,
-)
-from aurora_xr.occurrence import (
-    cell_detections,
-    cell_fraction,
-    occurrence_from_cube,
-    occurrence_map,
-)
-from aurora_xr.products import open_product, prepare_product, to_netcdf
-from aurora_xr.usable import usable_frames
+from aurora_xr.io.products import open_product, prepare_product, to_netcdf
 from tests._pipeline_cubes import cell_grid_of, make_cube, square_cells
 from tests.conftest import raise_if_dask_computes
 
@@ -350,7 +350,7 @@ def test_product_round_trip(tmp_path: Path, by: str | None) -> None:
     path = to_netcdf(occ, tmp_path / "occ.nc")
     back = open_product(path)
     written = prepare_product(occ).compute()
-    assert back.attrs.pop("history").endswith("aurora_xr.products.to_netcdf")
+    assert back.attrs.pop("history").endswith("aurora_xr.io.products.to_netcdf")
     written.attrs.pop("history")
     xr.testing.assert_identical(back, written)
     for name, var in back.variables.items():
@@ -364,8 +364,8 @@ def test_product_round_trip(tmp_path: Path, by: str | None) -> None:
 
 def test_products_carry_the_cell_grid_geometry(tmp_path: Path) -> None:
     from aurora_xr import synthetic_cube
-    from aurora_xr.compare import compare_methods
-    from aurora_xr.segment import ChannelThresholdPredictor
+    from aurora_xr.analysis.compare import compare_methods
+    from aurora_xr.detect.segmentation import ChannelThresholdPredictor
 
     ds = synthetic_cube(start="2020-06-19T06:00", n_frames=4, cadence="2min", size=64, seed=1)
     grid = ds.aurora.cells(n_cells=100)

@@ -27,14 +27,14 @@ import xarray as xr
 from matplotlib.testing.compare import compare_images
 
 from aurora_xr import plot
+from aurora_xr.analysis.keograms import keogram, resolve_north_azimuth
 from aurora_xr.errors import (
     MissingDimensionError,
     MissingVariableError,
     OptionError,
 )
-from aurora_xr.geometry import Calibration, sky_grids, sky_to_geo
-from aurora_xr.keogram import keogram, resolve_north_azimuth
-from aurora_xr.stations import get_station
+from aurora_xr.sky.lens import Calibration, sky_grids, sky_to_geo
+from aurora_xr.sky.stations import get_station
 from tests.conftest import raise_if_dask_computes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -382,7 +382,7 @@ def _bright_spot(ax: Any) -> tuple[float, float]:
 def _dot_cube(el: float, az: float, *, rotation: float, mirrored: bool) -> xr.Dataset:
     cube = make_cube(n_times=1, size=97, rotation=rotation, mirrored=mirrored)
     cal = Calibration.from_attrs(cube.attrs)
-    from aurora_xr.geometry import sky_to_pixel
+    from aurora_xr.sky.lens import sky_to_pixel
 
     px, py = sky_to_pixel(el, az, cal)
     img = np.zeros_like(cube["image"].values)
@@ -422,7 +422,7 @@ def test_sky_view_compass_and_elevation_circles(cube: xr.Dataset, cells: xr.Data
 
 
 def test_sky_view_selects_frame_and_overlays(cube: xr.Dataset, cells: xr.Dataset) -> None:
-    from aurora_xr.geometry import apply_view, magnetic_view_indices
+    from aurora_xr.sky.lens import apply_view, magnetic_view_indices
 
     diff = make_difference(cube, cells)
     ax = plot.plot_sky(cube, time="2020-07-02T07:03:10", cells=cells, difference=diff)
@@ -758,7 +758,7 @@ def test_resolve_north_azimuth(cube: xr.Dataset, cells: xr.Dataset) -> None:
     assert (
         resolve_north_azimuth(cube, cells=cells.assign_attrs(magnetic_north_azimuth=12.0)) == 12.0
     )
-    computed = resolve_north_azimuth(cube)  # AACGM-v2 via aurora_xr.geomag
+    computed = resolve_north_azimuth(cube)  # AACGM-v2 via aurora_xr.geo.aacgm
     assert computed == pytest.approx(NORTH, abs=0.1)
 
 

@@ -1,4 +1,4 @@
-"""Tests of aurora_xr.segment and aurora_xr.segment_store (lazy segmentation, resume)."""
+"""Tests of aurora_xr.detect.segmentation and aurora_xr.detect.store (lazy segmentation, resume)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from aurora_xr.errors import ModelError, OptionError, SchemaError
-from aurora_xr.segment import (
+from aurora_xr.detect.segmentation import (
     ChannelThresholdPredictor,
     predictor_info,
     predictor_loads,
     resolve_predictor,
     segment,
 )
-from aurora_xr.segment_store import open_segmentation_store, segment_to_store
+from aurora_xr.detect.store import open_segmentation_store, segment_to_store
+from aurora_xr.errors import ModelError, OptionError, SchemaError
 from tests._pipeline_cubes import make_cube
 from tests.conftest import raise_if_dask_computes
 
@@ -252,7 +252,7 @@ def test_segment_to_store_refuses_other_settings(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_local_cluster_matches_threaded_and_loads_once_per_worker() -> None:
     distributed = pytest.importorskip("distributed")
-    from aurora_xr.compare import compare_methods
+    from aurora_xr.analysis.compare import compare_methods
     from tests._pipeline_cubes import square_cells
 
     ds = make_cube(24, 16, seed=5, background=60, noise=50).chunk({"time": 2})

@@ -12,7 +12,6 @@ import torch
 import xarray as xr
 
 from aurora_xr.errors import CheckpointError, FrameSizeError, OptionError, SchemaError
-from aurora_xr.geometry import Calibration, sky_grids
 from aurora_xr.model import (
     Augmentation,
     CubeSource,
@@ -30,6 +29,7 @@ from aurora_xr.model.checkpoint import read_tensors, save_tensors
 from aurora_xr.model.evaluation import evaluate_frames
 from aurora_xr.model.metrics import cell_labels, confusion_counts, scores
 from aurora_xr.model.training import segmentation_loss, train_step
+from aurora_xr.sky.lens import Calibration, sky_grids
 from tests.conftest import raise_if_dask_computes
 
 LRASPP = "lraspp_mobilenet_v3_large"

@@ -30,9 +30,9 @@ from xarray.backends import BackendArray
 from xarray.core import indexing
 
 import aurora_xr
+from aurora_xr.detect.segmentation import ChannelThresholdPredictor
 from aurora_xr.errors import AuroraXrError, MissingVariableError, OptionError
-from aurora_xr.products import prepare_product
-from aurora_xr.segment import ChannelThresholdPredictor
+from aurora_xr.io.products import prepare_product
 from aurora_xr.widgets import MethodComparison, OccurrenceExplorer, SkyBrowser
 from tests.conftest import raise_if_dask_computes
 

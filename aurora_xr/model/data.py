@@ -35,7 +35,7 @@ from ..errors import (
     OptionError,
     SchemaError,
 )
-from ..geometry import Calibration
+from ..sky.lens import Calibration
 from .preprocess import lens_mask_from_calibration, lens_mask_from_elevation
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from .predict import LoadedModel, Predictor
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..geometry import Calibration
+    from ..sky.lens import Calibration
 
 __all__ = ["EvaluationResult", "evaluate", "evaluate_frames"]
 

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from ..errors import CheckpointError, FrameSizeError, ModelError, OptionError
-from ..geometry import Calibration
+from ..sky.lens import Calibration
 from .build import model_architecture
 from .checkpoint import (
     CheckpointMetadata,

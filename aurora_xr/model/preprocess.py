@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import DtypeError, FrameSizeError, OptionError
-from ..geometry import Calibration, sky_grids
+from ..sky.lens import Calibration, sky_grids
 
 __all__ = [
     "IMAGENET_MEAN",

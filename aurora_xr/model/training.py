@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 from ..errors import CheckpointError, OptionError
-from ..geometry import Calibration
+from ..sky.lens import Calibration
 from .augment import Augmentation, augment_batch
 from .build import build_model, get_architecture
 from .checkpoint import (
@@ -55,13 +55,7 @@ from .data import DEFAULT_SPLIT, FrameSource, open_source, split_indices
 from .evaluation import evaluate_frames
 from .metrics import confusion_counts, scores
 from .predict import PRECISIONS, Predictor, _autocast, resolve_device, resolve_precision
-from .preprocess import (
-    Preprocessing,
-    _as_size,
-    lens_circle_from_mask,
-    prepare_frames,
-    resize_mask,
-)
+from .preprocess import Preprocessing, _as_size, lens_circle_from_mask, prepare_frames, resize_mask
 
 __all__ = ["SCHEDULES", "TrainResult", "segmentation_loss", "train", "train_step"]
 

@@ -275,7 +275,7 @@ def cell_vertices(source: xr.Dataset, cell_dim: Hashable) -> tuple[np.ndarray, n
     missing = [n for n in names if n not in source.variables]
     if missing:
         raise MissingVariableError(
-            f"expected cell vertices {', '.join(names)} (from aurora_xr.cells.cell_grid); "
+            f"expected cell vertices {', '.join(names)} (from aurora_xr.geo.cells.cell_grid); "
             f"missing {', '.join(missing)}; pass cells=<cell grid>"
         )
     el = source[names[0]]

@@ -9,8 +9,8 @@ import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
 
+from ..analysis.keograms import keogram as _keogram
 from ..errors import MissingDimensionError, OptionError, SchemaError
-from ..keogram import keogram as _keogram
 from . import _common as c
 from ._style import SIZE_LABEL, SIZE_SMALL, SIZE_TITLE
 
@@ -68,14 +68,14 @@ def plot_keogram(
     ----------
     data : xarray.Dataset or xarray.DataArray
         An image cube (the keogram is extracted with
-        :func:`aurora_xr.keogram.keogram`) or a keogram from it.
+        :func:`aurora_xr.analysis.keograms.keogram`) or a keogram from it.
     along : {"magnetic_meridian"}
         The line of the sky to show.
     time : slice, optional
         Time range to show, e.g. ``slice("2020-07-02T00", "2020-07-02T12")``; only
         those frames are computed.
     north_azimuth, cells, n_samples
-        Passed to :func:`aurora_xr.keogram.keogram`.
+        Passed to :func:`aurora_xr.analysis.keograms.keogram`.
     contrast : float
         Display gain (``value / full_scale * contrast``).
     ax : matplotlib.axes.Axes, optional

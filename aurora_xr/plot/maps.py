@@ -179,7 +179,7 @@ def plot_cell_map(
     Parameters
     ----------
     cells : xarray.Dataset
-        A cell grid (:func:`aurora_xr.cells.cell_grid`) or an occurrence
+        A cell grid (:func:`aurora_xr.geo.cells.cell_grid`) or an occurrence
         product carrying the cell coordinates ``cell_vertices_lat``/``_lon``.
     values : DataArray or str, optional
         Values to colour the cells by: a ``(cell,)`` DataArray or the name of
@@ -196,7 +196,7 @@ def plot_cell_map(
         Colours of the values (``vmax`` default: the largest value).
     magnetic_latitudes : bool or DataArray
         Draw circles of magnetic latitude: True computes AACGM latitude with
-        :func:`aurora_xr.geomag.aacgm_coords` on a grid over the map; a
+        :func:`aurora_xr.geo.aacgm.aacgm_coords` on a grid over the map; a
         DataArray of magnetic latitude on (lat, lon) is contoured as given.
     mlat_levels : sequence of float, optional
         Magnetic latitudes to draw (default every 5°).
@@ -224,7 +224,7 @@ def plot_cell_map(
         if name not in cells.variables:
             raise MissingVariableError(
                 f"expected cell vertices 'cell_vertices_lat' and 'cell_vertices_lon' (from "
-                f"aurora_xr.cells.cell_grid); missing {name!r}"
+                f"aurora_xr.geo.cells.cell_grid); missing {name!r}"
             )
     code, lat0, lon0 = _centre(cells, cell_dim)
     crs = _projection(projection, lat0, lon0)
@@ -382,7 +382,7 @@ def _draw_mlat(
         xx, yy = pts[..., 0], pts[..., 1]
         zz = np.asarray(mlat.values, dtype=float)
     else:
-        from .. import geomag
+        from ..geo import aacgm as geomag
 
         # a grid over the map in projection coordinates, mapped back to lat/lon
         xs = np.linspace(extent[0], extent[1], 60)

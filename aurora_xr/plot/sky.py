@@ -2,10 +2,10 @@
 
 The frame is resampled into the geomagnetic view (magnetic north up, magnetic
 east on the left, looking up) with the library's nearest-pixel kernel
-(:func:`aurora_xr.geometry.magnetic_view_indices` and
-:func:`~aurora_xr.geometry.apply_view`), so every pixel shown is a camera
+(:func:`aurora_xr.sky.lens.magnetic_view_indices` and
+:func:`~aurora_xr.sky.lens.apply_view`), so every pixel shown is a camera
 pixel. Elevation circles and cells are placed with the camera's own lens
-model (:meth:`aurora_xr.geometry.Calibration.rho_of_theta`), the horizon at
+model (:meth:`aurora_xr.sky.lens.Calibration.rho_of_theta`), the horizon at
 display radius 90.
 """
 
@@ -24,6 +24,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Patch
 
+from ..analysis.keograms import resolve_north_azimuth
+from ..cube.schema import validate_cube
 from ..errors import (
     DtypeError,
     FrameSizeError,
@@ -32,9 +34,7 @@ from ..errors import (
     OptionError,
     SchemaError,
 )
-from ..geometry import Calibration, apply_view, magnetic_view_indices, require_calibration
-from ..keogram import resolve_north_azimuth
-from ..schema import validate_cube
+from ..sky.lens import Calibration, apply_view, magnetic_view_indices, require_calibration
 from . import _common as c
 from ._style import (
     DEFAULT_ELEVATIONS,
@@ -60,7 +60,7 @@ def _view_indices(cal: Calibration, north_azimuth: float) -> np.ndarray:
 def view_extent(size: int) -> tuple[float, float, float, float]:
     """Display extent (left, right, bottom, top) of a square geomagnetic view.
 
-    The view of :func:`aurora_xr.geometry.magnetic_view_indices` has its zenith
+    The view of :func:`aurora_xr.sky.lens.magnetic_view_indices` has its zenith
     at the centre pixel and the horizon ``(size - 1) / 2`` pixels away; the
     display puts the horizon at radius 90.
     """
@@ -437,7 +437,7 @@ def plot_sky(
         ``aurora_mask``, the difference cells when ``difference`` and
         ``cells`` are given. Asking for one whose data is absent raises.
     cells : xarray.Dataset, optional
-        Cell grid (:func:`aurora_xr.cells.cell_grid`); its outlines are drawn
+        Cell grid (:func:`aurora_xr.geo.cells.cell_grid`); its outlines are drawn
         faintly, and its ``magnetic_north_azimuth`` orients the view.
     difference : xarray.DataArray or xarray.Dataset, optional
         Difference-method detections ``(time, cell)`` bool, or a Dataset with
@@ -450,7 +450,7 @@ def plot_sky(
         Elevations (degrees) of the dashed circles.
     north_azimuth : float, optional
         Geographic azimuth of magnetic north (degrees); default from ``cells``,
-        the cube's attributes or :mod:`aurora_xr.geomag`.
+        the cube's attributes or :mod:`aurora_xr.geo.aacgm`.
     title : str, optional
         Axes title; default station code and time. ``""`` for none.
     legend : bool

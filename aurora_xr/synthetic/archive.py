@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..conditions import CONDITIONS_FILE, read_conditions
-from ..cube import package_version
+from ..cube.build import package_version
+from ..cube.conditions import CONDITIONS_FILE, read_conditions
 from ..errors import OptionError
-from ..stations import Station
+from ..sky.stations import Station
 from .builder import prepare_sky
 from .render import TRUTH_OUTLINE_DEG, TRUTH_THRESHOLD_DN, render_frames
 

@@ -14,11 +14,11 @@ import pandas as pd
 import xarray as xr
 from numpy.typing import NDArray
 
-from ..cube import CHANNELS, CONVENTIONS, cf_attributes, history_line, package_version
+from ..cube.build import CHANNELS, CONVENTIONS, cf_attributes, history_line, package_version
 from ..errors import OptionError
-from ..geomag import check_date_range
-from ..geometry import sky_grids
-from ..stations import Station, get_station
+from ..geo.aacgm import check_date_range
+from ..sky.lens import sky_grids
+from ..sky.stations import Station, get_station
 from .aurora import AuroraOptions
 from .render import TRUTH_OUTLINE_DEG, TRUTH_THRESHOLD_DN, FrameBatch, SkyOptions, render_frames
 

@@ -7,7 +7,7 @@ formulas for the sun and the moon") and the IAU 1982 expression of Greenwich
 mean sidereal time: the sun is good to about 0.01°, the moon to about 0.3°,
 plenty for a picture and a pure function of time (hence deterministic).
 The science path of the package (usable-frame filters) uses
-:mod:`aurora_xr.geomag`, which relies on astropy, instead.
+:mod:`aurora_xr.geo.aacgm`, which relies on astropy, instead.
 
 Times are ``int64`` nanoseconds since 1970-01-01 UTC (``datetime64[ns]``
 viewed as integers); angles are degrees.

@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import OptionError
-from ..stations import Station
+from ..sky.stations import Station
 from .builder import synthetic_cube
 
 __all__ = ["night_dates", "synthetic_nights"]

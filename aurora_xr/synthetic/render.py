@@ -48,8 +48,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from ..geometry import sky_to_pixel
-from ..stations import Station
+from ..sky.lens import sky_to_pixel
+from ..sky.stations import Station
 from ._common import TAG_FRAME, TAG_WEATHER, rng_for
 from .aurora import DYNAMIC, STATIONARY, AuroraOptions, active_forms, magnetic_sky, render_aurora
 from .ephemeris import local_sidereal_time, moon_altaz, sun_altaz

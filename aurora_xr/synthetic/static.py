@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ..geometry import Calibration, sky_grids
-from ..stations import Station
+from ..sky.lens import Calibration, sky_grids
+from ..sky.stations import Station
 from ._common import (
     TAG_CLOUD,
     TAG_LANDSCAPE,

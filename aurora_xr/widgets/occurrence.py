@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from .. import plot
 from ..errors import MissingDimensionError, MissingVariableError, OptionError, SchemaError
-from ..products import to_netcdf
+from ..io.products import to_netcdf
 from ._base import FigureView, extra_selectors, hour_label, mlt_edges, mlt_slider
 
 __all__ = ["RATIO", "OccurrenceExplorer"]

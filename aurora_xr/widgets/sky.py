@@ -13,8 +13,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .. import plot
+from ..detect.segmentation import segment
 from ..errors import MissingDimensionError, MissingVariableError, OptionError, SchemaError
-from ..segment import segment
 from ._base import FigureView
 
 __all__ = ["SkyBrowser"]

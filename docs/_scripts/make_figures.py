@@ -98,7 +98,7 @@ def figure_lens_models() -> None:
     """Normalised image radius against zenith angle for the lens models."""
     import matplotlib.pyplot as plt
 
-    from aurora_xr.geometry import Calibration
+    from aurora_xr.sky.lens import Calibration
 
     theta = np.linspace(0.0, 90.0, 181)
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
@@ -126,7 +126,7 @@ def figure_ground_distance() -> None:
     """Ground distance of the emission point against elevation, for two altitudes."""
     import matplotlib.pyplot as plt
 
-    from aurora_xr.geometry import ground_distance_km
+    from aurora_xr.sky.lens import ground_distance_km
 
     el = np.linspace(0.0, 90.0, 361)
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
@@ -151,8 +151,8 @@ def figure_cell_areas() -> None:
     """Area per cell of our equal-area rings and of a naive 20 x 20 grid."""
     import matplotlib.pyplot as plt
 
-    from aurora_xr.cells import layout_cells
-    from aurora_xr.geometry import EARTH_RADIUS_KM, earth_angle
+    from aurora_xr.geo.cells import layout_cells
+    from aurora_xr.sky.lens import EARTH_RADIUS_KM, earth_angle
 
     h = 110.0
     shell = 2.0 * np.pi * (EARTH_RADIUS_KM + h) ** 2
@@ -186,8 +186,8 @@ def figure_mlt_ut() -> None:
     """Magnetic local time of JBS against UT over one day."""
     import matplotlib.pyplot as plt
 
-    from aurora_xr.geomag import station_mlt
-    from aurora_xr.stations import get_station
+    from aurora_xr.geo.aacgm import station_mlt
+    from aurora_xr.sky.stations import get_station
 
     jbs = get_station("JBS")
     times = np.arange(
@@ -231,7 +231,7 @@ def figures_on_frames(cube: Any, grid: Any, diff: Any) -> None:
     import matplotlib.pyplot as plt
 
     from aurora_xr import plot
-    from aurora_xr.geometry import require_calibration
+    from aurora_xr.sky.lens import require_calibration
 
     frame = -1
     cal = require_calibration(dict(cube.attrs))
@@ -370,10 +370,10 @@ def main(force: bool = False) -> list[str]:
     state: dict[str, Any] = {}
 
     def build_cube() -> None:
-        from aurora_xr.cells import cell_grid
         from aurora_xr.datasets import synthetic_cube
-        from aurora_xr.difference import difference_detect
-        from aurora_xr.segment import ChannelThresholdPredictor
+        from aurora_xr.detect.difference import difference_detect
+        from aurora_xr.detect.segmentation import ChannelThresholdPredictor
+        from aurora_xr.geo.cells import cell_grid
 
         start = _aurora_time() - np.timedelta64(2, "m")
         cube = synthetic_cube(start=start, n_frames=3, cadence="1min", size=SIZE, seed=SEED)
@@ -409,11 +409,11 @@ def main(force: bool = False) -> list[str]:
 
 def table_makers() -> dict[str, Callable[[dict[str, Any]], str]]:
     """File name -> function of the shared state (cube, grid, diff, predictor) -> Markdown."""
-    from aurora_xr.compare import compare_methods
-    from aurora_xr.occurrence import occurrence_from_cube
-    from aurora_xr.products import prepare_product
-    from aurora_xr.segment import segment
-    from aurora_xr.usable import usable_frames
+    from aurora_xr.analysis.compare import compare_methods
+    from aurora_xr.analysis.occurrence import occurrence_from_cube
+    from aurora_xr.detect.segmentation import segment
+    from aurora_xr.detect.usable import usable_frames
+    from aurora_xr.io.products import prepare_product
 
     added = ["aurora_probability", "aurora_mask"]
 
