@@ -1,11 +1,11 @@
-"""Render the baseline images of tests/test_plot.py into tests/baseline/.
+"""Render the baseline images of tests/plot/test_plot.py into tests/plot/baseline/.
 
 Run after an intended change of a figure, look at the new PNGs, then commit them:
 
     .venv/bin/python scripts/make_baselines.py            # all cases
     .venv/bin/python scripts/make_baselines.py sky keogram
 
-The figures are drawn from the deterministic hand-made data of tests/test_plot.py
+The figures are drawn from the deterministic hand-made data of tests/plot/test_plot.py
 at the dpi the test uses (small files: the whole set stays well under 1 MB).
 """
 
@@ -20,7 +20,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests import test_plot  # noqa: E402
+from tests.plot import test_plot  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

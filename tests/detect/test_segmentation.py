@@ -262,7 +262,7 @@ def test_local_cluster_matches_threaded_and_loads_once_per_worker() -> None:
     expected_cmp = compare_methods(ds, pred, cells=cells, usable=False, mlt_bins=4).compute(
         scheduler="threads"
     )
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     env = {"PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     with (
         distributed.LocalCluster(

@@ -15,7 +15,7 @@ from PIL import Image
 
 from aurora_xr import cli
 from aurora_xr.io import open_cube
-from tests.test_ingest import DAY1, DAY2, make_archive
+from tests.io.test_ingestion import DAY1, DAY2, make_archive
 
 
 def test_ingest_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,7 +3,7 @@
 All data are made here, deterministically: a small fisheye cube with a
 green arc near the magnetic-north horizon, a ring grid of cells, and an
 occurrence product for two methods. ``scripts/make_baselines.py`` renders the
-``BASELINES`` cases below into ``tests/baseline/``.
+``BASELINES`` cases below into ``tests/plot/baseline/``.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from aurora_xr.sky.lens import Calibration, sky_grids, sky_to_geo
 from aurora_xr.sky.stations import get_station
 from tests.conftest import raise_if_dask_computes
 
-ROOT = Path(__file__).resolve().parents[1]
-BASELINE_DIR = ROOT / "tests" / "baseline"
+ROOT = Path(__file__).resolve().parents[2]
+BASELINE_DIR = ROOT / "tests" / "plot" / "baseline"
 BASELINE_DPI = 60
 TOLERANCE = 1.0  # RMS of 0..255 pixel values (matplotlib and its fonts are pinned)
 

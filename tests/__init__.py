@@ -1,0 +1,1 @@
+"""The aurora_xr test suite; the folders mirror the package layers."""
