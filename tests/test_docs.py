@@ -173,7 +173,7 @@ def test_readme_commands_are_in_the_quick_start() -> None:
 
 
 def test_distance_table_matches_the_geometry() -> None:
-    from aurora_xr.sky.lens import ground_distance_km
+    from aurora_xr.sky.shell import ground_distance_km
 
     text = _page("concepts/altitude.md")
     header = re.search(r"^\| elevation \|(.*)\|$", text, flags=re.M)

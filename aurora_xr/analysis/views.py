@@ -1,7 +1,7 @@
 """Resampled views of the sky: the geomagnetic view (magnetic north up, east left).
 
-The numpy kernels are :func:`aurora_xr.sky.lens.view_calibration`,
-:func:`~aurora_xr.sky.lens.view_indices` and :func:`~aurora_xr.sky.lens.apply_view`;
+The numpy kernels are :func:`aurora_xr.sky.resample.view_calibration`,
+:func:`~aurora_xr.sky.resample.view_indices` and :func:`~aurora_xr.sky.resample.apply_view`;
 this module applies them lazily to cubes with :func:`xarray.apply_ufunc`.
 """
 
@@ -14,7 +14,8 @@ import numpy as np
 import xarray as xr
 
 from ..errors import MissingDimensionError
-from ..sky.lens import apply_view, sky_grids, view_calibration, view_indices
+from ..sky.lens import sky_grids
+from ..sky.resample import apply_view, view_calibration, view_indices
 
 __all__ = ["to_magnetic_view"]
 

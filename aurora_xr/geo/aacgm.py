@@ -52,7 +52,8 @@ from ..errors import (
     SchemaError,
 )
 from ..sky.astronomy import moon_position, sun_elevation_at
-from ..sky.lens import Calibration, destination, require_calibration, sky_grids, sky_to_geo
+from ..sky.lens import Calibration, require_calibration, sky_grids
+from ..sky.shell import destination, sky_to_geo
 from ..sky.stations import station_from_attrs
 
 __all__ = [

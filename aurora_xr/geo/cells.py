@@ -36,7 +36,7 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import CellLayoutError
-from ..sky.lens import EARTH_RADIUS_KM, destination, earth_angle, elevation_from_earth_angle
+from ..sky.shell import EARTH_RADIUS_KM, destination, earth_angle, elevation_from_earth_angle
 
 __all__ = ["CellLayout", "cell_grid", "label_pixels", "layout_cells"]
 

@@ -2,8 +2,8 @@
 
 The frame is resampled into the geomagnetic view (magnetic north up, magnetic
 east on the left, looking up) with the library's nearest-pixel kernel
-(:func:`aurora_xr.sky.lens.magnetic_view_indices` and
-:func:`~aurora_xr.sky.lens.apply_view`), so every pixel shown is a camera
+(:func:`aurora_xr.sky.resample.magnetic_view_indices` and
+:func:`~aurora_xr.sky.resample.apply_view`), so every pixel shown is a camera
 pixel. Elevation circles and cells are placed with the camera's own lens
 model (:meth:`aurora_xr.sky.lens.Calibration.rho_of_theta`), the horizon at
 display radius 90.
@@ -34,7 +34,8 @@ from ..errors import (
     OptionError,
     SchemaError,
 )
-from ..sky.lens import Calibration, apply_view, magnetic_view_indices, require_calibration
+from ..sky.lens import Calibration, require_calibration
+from ..sky.resample import apply_view, magnetic_view_indices
 from . import _common as c
 from ._style import (
     DEFAULT_ELEVATIONS,
@@ -60,7 +61,7 @@ def _view_indices(cal: Calibration, north_azimuth: float) -> np.ndarray:
 def view_extent(size: int) -> tuple[float, float, float, float]:
     """Display extent (left, right, bottom, top) of a square geomagnetic view.
 
-    The view of :func:`aurora_xr.sky.lens.magnetic_view_indices` has its zenith
+    The view of :func:`aurora_xr.sky.resample.magnetic_view_indices` has its zenith
     at the centre pixel and the horizon ``(size - 1) / 2`` pixels away; the
     display puts the horizon at radius 90.
     """

@@ -13,24 +13,23 @@ from __future__ import annotations
 
 from .astronomy import moon_position, sun_elevation_at
 from .lens import (
-    EARTH_RADIUS_KM,
     PROJECTIONS,
     Calibration,
-    apply_view,
+    pixel_to_sky,
+    require_calibration,
+    sky_grids,
+    sky_to_pixel,
+)
+from .resample import apply_view, magnetic_view_indices, view_calibration, view_indices
+from .shell import (
+    EARTH_RADIUS_KM,
     bearing_and_angle,
     destination,
     earth_angle,
     elevation_from_earth_angle,
     geo_to_sky,
     ground_distance_km,
-    magnetic_view_indices,
-    pixel_to_sky,
-    require_calibration,
-    sky_grids,
     sky_to_geo,
-    sky_to_pixel,
-    view_calibration,
-    view_indices,
 )
 from .stations import Station, get_station, register_station, station_codes, station_from_attrs
 

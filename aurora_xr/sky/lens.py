@@ -1,4 +1,4 @@
-"""Camera and sky geometry, numpy only (this module never sees xarray).
+"""The lens model of an all-sky camera: pixels to elevation and azimuth, numpy only.
 
 Conventions
 -----------
@@ -17,10 +17,8 @@ Conventions
   - ``polynomial``: ``rho = sum_k c_k t**k`` with ``t = theta / 90°`` and
     ``k = 1..n`` (a lens calibrated against stars).
 
-* The emission shell is a sphere of radius ``R + h`` concentric with a
-  spherical Earth of radius :data:`EARTH_RADIUS_KM`; the angle at Earth's
-  centre between the site (height ``h0``) and the point of the shell seen at
-  elevation ``el`` is ``beta = 90° - el - asin((R + h0) cos(el) / (R + h))``.
+The emission shell (lines of sight to latitude and longitude) is in
+:mod:`aurora_xr.sky.shell`; resampled views of the sky in :mod:`aurora_xr.sky.resample`.
 """
 
 from __future__ import annotations
@@ -35,28 +33,13 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import CalibrationError, MissingCalibrationError
 
 __all__ = [
-    "EARTH_RADIUS_KM",
     "PROJECTIONS",
     "Calibration",
-    "apply_view",
-    "bearing_and_angle",
-    "destination",
-    "earth_angle",
-    "elevation_from_earth_angle",
-    "geo_to_sky",
-    "ground_distance_km",
-    "magnetic_view_indices",
     "pixel_to_sky",
     "require_calibration",
     "sky_grids",
-    "sky_to_geo",
     "sky_to_pixel",
-    "view_calibration",
-    "view_indices",
 ]
-
-EARTH_RADIUS_KM = 6371.0
-"""Mean Earth radius (IUGG) used for the spherical-Earth mapping."""
 
 PROJECTIONS = ("equidistant", "equisolid", "polynomial")
 
@@ -275,92 +258,6 @@ def sky_grids(cal: Calibration) -> tuple[NDArray[np.float32], NDArray[np.float32
     return el.astype(np.float32), az.astype(np.float32)
 
 
-# -- emission shell ------------------------------------------------------------
-def earth_angle(
-    elevation: ArrayLike, altitude_km: float = 110.0, site_altitude_km: float = 0.0
-) -> NDArray[np.float64]:
-    """Angle at Earth's centre (degrees) between the site and the shell point seen."""
-    el = np.radians(np.asarray(elevation, dtype=float))
-    ratio = (EARTH_RADIUS_KM + site_altitude_km) / (EARTH_RADIUS_KM + altitude_km)
-    return np.degrees(np.pi / 2.0 - el - np.arcsin(ratio * np.cos(el)))
-
-
-def ground_distance_km(
-    elevation: ArrayLike, altitude_km: float = 110.0, site_altitude_km: float = 0.0
-) -> NDArray[np.float64]:
-    """Ground arc (km) from the site to the foot of the shell point seen at ``elevation``."""
-    return np.radians(earth_angle(elevation, altitude_km, site_altitude_km)) * EARTH_RADIUS_KM
-
-
-def elevation_from_earth_angle(
-    beta_deg: ArrayLike, altitude_km: float = 110.0, site_altitude_km: float = 0.0
-) -> NDArray[np.float64]:
-    """Inverse of :func:`earth_angle`: elevation (degrees) of a shell point ``beta`` away."""
-    beta = np.radians(np.asarray(beta_deg, dtype=float))
-    a = EARTH_RADIUS_KM + site_altitude_km
-    b = EARTH_RADIUS_KM + altitude_km
-    # vertical and horizontal parts of the line of sight (atan2 stays accurate at the zenith)
-    return np.degrees(np.arctan2(b * np.cos(beta) - a, b * np.abs(np.sin(beta))))
-
-
-def destination(
-    lat0: float, lon0: float, bearing_deg: ArrayLike, angle_deg: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Point reached from (lat0, lon0) along a great circle; longitudes in [-180, 180)."""
-    p1, l1 = np.radians(lat0), np.radians(lon0)
-    az = np.radians(np.asarray(bearing_deg, dtype=float))
-    b = np.radians(np.asarray(angle_deg, dtype=float))
-    sin_p2 = np.sin(p1) * np.cos(b) + np.cos(p1) * np.sin(b) * np.cos(az)
-    p2 = np.arcsin(np.clip(sin_p2, -1.0, 1.0))
-    l2 = l1 + np.arctan2(np.sin(az) * np.sin(b) * np.cos(p1), np.cos(b) - np.sin(p1) * sin_p2)
-    lon = np.mod(np.degrees(l2) + 180.0, 360.0) - 180.0
-    return np.degrees(p2), lon
-
-
-def bearing_and_angle(
-    lat0: float, lon0: float, lat: ArrayLike, lon: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Initial bearing (degrees from north) and central angle (degrees) to points."""
-    p1, l1 = np.radians(lat0), np.radians(lon0)
-    p2 = np.radians(np.asarray(lat, dtype=float))
-    dl = np.radians(np.asarray(lon, dtype=float)) - l1
-    y = np.sin(dl) * np.cos(p2)
-    x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dl)
-    bearing = np.mod(np.degrees(np.arctan2(y, x)), 360.0)
-    # haversine form for accuracy at small angles
-    hav = np.sin((p2 - p1) / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2.0) ** 2
-    angle = np.degrees(2.0 * np.arcsin(np.sqrt(np.clip(hav, 0.0, 1.0))))
-    return bearing, angle
-
-
-def sky_to_geo(
-    elevation: ArrayLike,
-    azimuth: ArrayLike,
-    lat0: float,
-    lon0: float,
-    *,
-    altitude_km: float = 110.0,
-    site_altitude_km: float = 0.0,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Latitude and longitude on the emission shell of lines of sight from a site."""
-    beta = earth_angle(elevation, altitude_km, site_altitude_km)
-    return destination(lat0, lon0, azimuth, beta)
-
-
-def geo_to_sky(
-    lat: ArrayLike,
-    lon: ArrayLike,
-    lat0: float,
-    lon0: float,
-    *,
-    altitude_km: float = 110.0,
-    site_altitude_km: float = 0.0,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Elevation and azimuth from a site of shell points at latitude/longitude."""
-    bearing, beta = bearing_and_angle(lat0, lon0, lat, lon)
-    return elevation_from_earth_angle(beta, altitude_km, site_altitude_km), bearing
-
-
 def require_calibration(attrs: dict[str, Any]) -> Calibration:
     """Calibration from dataset attributes, with a clear error if there is none."""
     try:
@@ -369,142 +266,3 @@ def require_calibration(attrs: dict[str, Any]) -> Calibration:
         raise
     except (TypeError, ValueError) as exc:  # malformed values
         raise CalibrationError(f"the calibration attributes are malformed: {exc}") from exc
-
-
-# -- resampled views -----------------------------------------------------------
-def view_calibration(
-    cal: Calibration, up_azimuth_deg: float, size: int | None = None
-) -> Calibration:
-    """Calibration of a square view of the sky turned so that an azimuth points up.
-
-    The view keeps the lens model and (by default) the scale of ``cal``: the
-    zenith lies at the centre of a ``size`` x ``size`` frame and the horizon
-    touches its border. Looking up, east is counter-clockwise from north
-    (to the *left* of the zenith when north is up), whatever ``cal`` does.
-
-    Parameters
-    ----------
-    cal : Calibration
-        The camera whose frames are resampled.
-    up_azimuth_deg : float
-        Geographic azimuth (degrees from north through east) shown at the top,
-        e.g. the azimuth of magnetic north.
-    size : int, optional
-        Side of the view in pixels; default ``2 * ceil(lens_radius) + 1`` (the
-        camera's own scale).
-
-    Returns
-    -------
-    Calibration
-        The calibration of the view (a valid calibration of the resampled frames).
-    """
-    if size is None:
-        size = 2 * int(np.ceil(cal.lens_radius)) + 1
-    size = int(size)
-    if size < 3:
-        raise CalibrationError(f"a view needs at least 3x3 pixels; found size {size}")
-    centre = (size - 1) / 2.0
-    return Calibration(
-        width=size,
-        height=size,
-        zenith_x=centre,
-        zenith_y=centre,
-        lens_radius=centre,
-        rotation_deg=float(np.mod(-float(up_azimuth_deg), 360.0)),
-        projection=cal.projection,
-        poly_coeffs=cal.poly_coeffs,
-        east_clockwise=False,
-    )
-
-
-def view_indices(source: Calibration, target: Calibration) -> NDArray[np.int64]:
-    """Nearest source pixel seen by each pixel of a target view.
-
-    Parameters
-    ----------
-    source, target : Calibration
-        Calibrations of the camera frames and of the view.
-
-    Returns
-    -------
-    (target.height, target.width) ndarray of int64
-        Flat index ``y * source.width + x`` into a source frame, ``-1`` where the
-        target pixel sees no sky or a point outside the source frame.
-    """
-    yy, xx = np.mgrid[0 : target.height, 0 : target.width]
-    el, az = pixel_to_sky(xx, yy, target)
-    x, y = sky_to_pixel(el, az, source)
-    with np.errstate(invalid="ignore"):
-        xi = np.rint(x)
-        yi = np.rint(y)
-        ok = (
-            np.isfinite(xi)
-            & np.isfinite(yi)
-            & (xi >= 0)
-            & (xi <= source.width - 1)
-            & (yi >= 0)
-            & (yi <= source.height - 1)
-        )
-    flat = np.where(ok, np.where(ok, yi, 0) * source.width + np.where(ok, xi, 0), -1)
-    return flat.astype(np.int64)
-
-
-def magnetic_view_indices(
-    cal: Calibration, north_azimuth_deg: float, size: int | None = None
-) -> NDArray[np.int64]:
-    """Source pixel indices of the geomagnetic view (magnetic north up, east left).
-
-    A shortcut for ``view_indices(cal, view_calibration(cal, north_azimuth_deg, size))``;
-    compute it once and apply it to any number of frames with :func:`apply_view`.
-
-    Examples
-    --------
-    >>> cal = Calibration(width=5, height=5, zenith_x=2, zenith_y=2, lens_radius=2)
-    >>> idx = magnetic_view_indices(cal, 180.0, size=5)  # south up: the image turned 180°
-    >>> int(idx[0, 2]), int(idx[4, 2]), int(idx[2, 0])
-    (22, 2, 14)
-    """
-    return view_indices(cal, view_calibration(cal, north_azimuth_deg, size))
-
-
-def apply_view(
-    data: ArrayLike,
-    flat_index: NDArray[np.integer[Any]],
-    *,
-    yx_axes: tuple[int, int] = (0, 1),
-    fill_value: Any = 0,
-) -> NDArray[Any]:
-    """Resample frames with indices from :func:`view_indices` (nearest neighbour).
-
-    Parameters
-    ----------
-    data : ndarray
-        Frames with the image rows and columns on ``yx_axes``, e.g. a frame
-        ``(H, W, C)``, a mask ``(H, W)`` or a stack ``(n, H, W, C)`` with
-        ``yx_axes=(1, 2)``.
-    flat_index : (h, w) ndarray of int
-        Flat source indices, ``-1`` where the output has no source pixel.
-    yx_axes : (int, int)
-        Axes of ``data`` holding the rows and columns.
-    fill_value : scalar
-        Value written where ``flat_index`` is ``-1``.
-
-    Returns
-    -------
-    ndarray
-        ``data`` with the axes ``yx_axes`` replaced by ``(h, w)``, same dtype.
-    """
-    arr = np.asarray(data)
-    index = np.asarray(flat_index)
-    moved = np.moveaxis(arr, yx_axes, (-2, -1))
-    n_src = moved.shape[-2] * moved.shape[-1]
-    if index.size and int(index.max()) >= n_src:
-        raise CalibrationError(
-            f"the view indices address {int(index.max()) + 1} pixels; "
-            f"found frames of only {n_src} pixels"
-        )
-    flat = moved.reshape(*moved.shape[:-2], n_src)
-    valid = index >= 0
-    out = flat[..., np.where(valid, index, 0)]
-    out[..., ~valid] = fill_value
-    return np.moveaxis(out, (-2, -1), yx_axes)

@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..geo.aacgm import pixel_magnetic_coords, station_mlt
-from ..sky.lens import EARTH_RADIUS_KM
+from ..sky.shell import EARTH_RADIUS_KM
 from ..sky.stations import Station
 from ._common import TAG_EVENT, TAG_FRAME, rng_for
 from .static import extinction, static_sky

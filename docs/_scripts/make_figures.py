@@ -126,7 +126,7 @@ def figure_ground_distance() -> None:
     """Ground distance of the emission point against elevation, for two altitudes."""
     import matplotlib.pyplot as plt
 
-    from aurora_xr.sky.lens import ground_distance_km
+    from aurora_xr.sky.shell import ground_distance_km
 
     el = np.linspace(0.0, 90.0, 361)
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
@@ -152,7 +152,7 @@ def figure_cell_areas() -> None:
     import matplotlib.pyplot as plt
 
     from aurora_xr.geo.cells import layout_cells
-    from aurora_xr.sky.lens import EARTH_RADIUS_KM, earth_angle
+    from aurora_xr.sky.shell import EARTH_RADIUS_KM, earth_angle
 
     h = 110.0
     shell = 2.0 * np.pi * (EARTH_RADIUS_KM + h) ** 2

@@ -19,7 +19,8 @@ from aurora_xr.errors import (
 )
 from aurora_xr.geo import aacgm as geomag
 from aurora_xr.sky import astronomy
-from aurora_xr.sky.lens import destination, sky_grids, sky_to_pixel
+from aurora_xr.sky.lens import sky_grids, sky_to_pixel
+from aurora_xr.sky.shell import destination
 from aurora_xr.sky.stations import get_station
 from tests.conftest import raise_if_dask_computes
 

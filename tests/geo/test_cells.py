@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from aurora_xr.errors import CellLayoutError, FrameSizeError
 from aurora_xr.geo import aacgm as geomag
 from aurora_xr.geo.cells import CellLayout, cell_grid, label_pixels, layout_cells
-from aurora_xr.sky.lens import EARTH_RADIUS_KM, earth_angle, elevation_from_earth_angle, sky_grids
+from aurora_xr.sky.lens import sky_grids
+from aurora_xr.sky.shell import EARTH_RADIUS_KM, earth_angle, elevation_from_earth_angle
 from aurora_xr.sky.stations import get_station
 from tests.conftest import raise_if_dask_computes
 

@@ -33,7 +33,8 @@ from aurora_xr.errors import (
     MissingVariableError,
     OptionError,
 )
-from aurora_xr.sky.lens import Calibration, sky_grids, sky_to_geo
+from aurora_xr.sky.lens import Calibration, sky_grids
+from aurora_xr.sky.shell import sky_to_geo
 from aurora_xr.sky.stations import get_station
 from tests.conftest import raise_if_dask_computes
 
@@ -422,7 +423,7 @@ def test_sky_view_compass_and_elevation_circles(cube: xr.Dataset, cells: xr.Data
 
 
 def test_sky_view_selects_frame_and_overlays(cube: xr.Dataset, cells: xr.Dataset) -> None:
-    from aurora_xr.sky.lens import apply_view, magnetic_view_indices
+    from aurora_xr.sky.resample import apply_view, magnetic_view_indices
 
     diff = make_difference(cube, cells)
     ax = plot.plot_sky(cube, time="2020-07-02T07:03:10", cells=cells, difference=diff)

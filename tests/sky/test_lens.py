@@ -8,23 +8,17 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from aurora_xr.errors import CalibrationError
-from aurora_xr.sky.lens import (
+from aurora_xr.sky.lens import Calibration, pixel_to_sky, sky_grids, sky_to_pixel
+from aurora_xr.sky.resample import apply_view, magnetic_view_indices, view_calibration, view_indices
+from aurora_xr.sky.shell import (
     EARTH_RADIUS_KM,
-    Calibration,
-    apply_view,
     bearing_and_angle,
     destination,
     earth_angle,
     elevation_from_earth_angle,
     geo_to_sky,
     ground_distance_km,
-    magnetic_view_indices,
-    pixel_to_sky,
-    sky_grids,
     sky_to_geo,
-    sky_to_pixel,
-    view_calibration,
-    view_indices,
 )
 from aurora_xr.sky.stations import get_station
 
