@@ -10,7 +10,7 @@ where a variable has none. No file is read or written here.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +18,10 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from ..errors import DtypeError, FrameSizeError, OptionError
-from ..sky.lens import Calibration, sky_grids
-from ..sky.stations import Station, get_station
-from .schema import IMAGE_DTYPES, check_times
+from ..errors import DtypeError, FrameSizeError, MissingCalibrationError, OptionError
+from ..sky.camera import Camera, require_frame_size
+from ..sky.stations import Station, get_station, placeholder_lens
+from .schema import IMAGE_DTYPES, check_channels, check_times
 
 __all__ = [
     "CHANNELS",
@@ -47,9 +47,9 @@ VARIABLE_ATTRS: dict[str, dict[str, Any]] = {
     "image": {
         "long_name": "all-sky camera frame (raw counts)",
         "units": "1",
-        "comment": "pixel (y, x) seen looking up; channel holds R, G, B",
+        "comment": "pixel (y, x) seen looking up; channel holds R, G, B or one band",
     },
-    "channel": {"long_name": "colour channel of the camera"},
+    "channel": {"long_name": "colour channel or spectral band of the camera"},
     "elevation": {
         "long_name": "elevation of the line of sight above the horizon",
         "units": "degree",
@@ -141,10 +141,12 @@ def cube_from_frames(
     times: ArrayLike,
     *,
     station: str | Station = "JBS",
-    calibration: Calibration | None = None,
+    calibration: Camera | None = None,
     truth: ArrayLike | None = None,
     kind: ArrayLike | None = None,
     truth_available: ArrayLike | None = None,
+    channels: Sequence[str] | None = None,
+    frame_variables: Mapping[str, ArrayLike] | None = None,
     title: str | None = None,
     source: str = "all-sky camera frames",
     history: str | None = None,
@@ -153,21 +155,31 @@ def cube_from_frames(
 
     Parameters
     ----------
-    frames : (T, H, W, 3) ndarray of uint8 or uint16
-        RGB frames, row 0 at the top of the image.
+    frames : (T, H, W, 3), (T, H, W, 1) or (T, H, W) ndarray of uint8 or uint16
+        Colour (R, G, B) or single-channel frames, row 0 at the top of the image.
     times : (T,) array of datetime64
         UTC exposure start of each frame (naive), sorted and unique.
     station : str or Station
         Station code (see :func:`aurora_xr.get_station`) or a Station.
-    calibration : Calibration, optional
-        Camera calibration for ``W`` x ``H`` frames; by default the station's
-        camera scaled to the frame size.
+    calibration : Calibration or Skymap, optional
+        Camera calibration for ``W`` x ``H`` frames (a lens or a per-pixel skymap);
+        by default the station's placeholder lens scaled to the frame size where it
+        has one (Jang Bogo Station, the synthetic sky's), else no calibration: the
+        cube then has no ``elevation``/``azimuth`` until
+        :func:`aurora_xr.with_calibration` gives it one.
     truth : (T, H, W) array of bool, optional
         True aurora masks, stored as ``aurora_truth``.
     kind : (T, H, W) array of uint8, optional
         Auroral form (0 none, 1 dynamic, 2 stationary), stored as ``aurora_kind``.
     truth_available : (T,) array of bool, optional
         Which frames carry a mask (stored as ``truth_available``; only with ``truth``).
+    channels : sequence of str, optional
+        Channel names: default ``("R", "G", "B")`` for colour frames and ``("white",)``
+        for single-channel frames; a single channel is named by its band
+        (``"557.7nm"``, ``"630.0nm"``, ...).
+    frame_variables : mapping of str to (T,) arrays, optional
+        Per-frame header metadata (exposure, filter, temperature, ...), stored as
+        variables on ``time``.
     title, source, history : str, optional
         Global attributes (``history`` gets one line if not given).
 
@@ -192,22 +204,31 @@ def cube_from_frames(
     """
     stn = get_station(station)
     image = np.asarray(frames)
-    if image.ndim != 4 or image.shape[-1] != 3:
-        raise FrameSizeError(f"expected frames of shape (T, H, W, 3); found {image.shape}")
+    if image.ndim == 3:
+        image = image[..., None]
+    if image.ndim != 4 or image.shape[-1] not in (1, 3):
+        raise FrameSizeError(
+            f"expected frames of shape (T, H, W, 3), (T, H, W, 1) or (T, H, W); "
+            f"found {np.shape(frames)}"
+        )
     if image.dtype not in IMAGE_DTYPES:
         raise DtypeError(f"expected frames of dtype uint8 or uint16; found {image.dtype}")
-    n, height, width, _ = image.shape
+    n, height, width, n_channels = image.shape
+    if channels is None:
+        channels = CHANNELS if n_channels == 3 else ("white",)
+    names = check_channels(list(channels))
+    if len(names) != n_channels:
+        raise OptionError(f"expected {n_channels} channel names; found {len(names)}: {names}")
     t = _as_times(times)
     if t.shape != (n,):
         raise OptionError(f"expected {n} times (one per frame); found shape {t.shape}")
     check_times(t)
-    cal = calibration if calibration is not None else stn.calibration(width, height)
-    if (cal.width, cal.height) != (width, height):
-        raise FrameSizeError(
-            f"the calibration is for {cal.width}x{cal.height} frames; "
-            f"found frames of {width}x{height}"
-        )
-    elevation, azimuth = sky_grids(cal)
+    cal = calibration if calibration is not None else _placeholder(stn, width, height)
+    grids: dict[str, Any] = {}
+    if cal is not None:
+        require_frame_size(cal, height, width)
+        elevation, azimuth = cal.sky_grids()
+        grids = {"elevation": (("y", "x"), elevation), "azimuth": (("y", "x"), azimuth)}
     data_vars: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
         "image": (("time", "y", "x", "channel"), image)
     }
@@ -225,6 +246,13 @@ def cube_from_frames(
             data_vars["truth_available"] = (("time",), avail)
     elif truth_available is not None:
         raise OptionError("truth_available is given without truth")
+    for name, values in (frame_variables or {}).items():
+        column = np.asarray(values)
+        if column.shape != (n,):
+            raise OptionError(
+                f"expected the per-frame variable {name!r} of shape ({n},); found {column.shape}"
+            )
+        data_vars[str(name)] = (("time",), column)
     if kind is not None:
         forms = np.asarray(kind)
         if forms.shape != (n, height, width):
@@ -234,7 +262,7 @@ def cube_from_frames(
         data_vars["aurora_kind"] = (("time", "y", "x"), forms.astype(np.uint8, copy=False))
     attrs: dict[str, Any] = {
         **stn.to_attrs(),
-        **cal.to_attrs(),
+        **(cal.to_attrs() if cal is not None else {}),
         "Conventions": CONVENTIONS,
         "title": title or f"All-sky camera frames, {stn.name}",
         "source": source,
@@ -244,13 +272,20 @@ def cube_from_frames(
         data_vars,
         coords={
             "time": ("time", t),
-            "channel": ("channel", np.array(CHANNELS)),
-            "elevation": (("y", "x"), elevation),
-            "azimuth": (("y", "x"), azimuth),
+            "channel": ("channel", np.array(names)),
+            **grids,
         },
         attrs=attrs,
     )
     return cf_attributes(ds)
+
+
+def _placeholder(station: Station, width: int, height: int) -> Camera | None:
+    """The station's placeholder lens (Jang Bogo Station only), else no calibration."""
+    try:
+        return placeholder_lens(station.code, width, height)
+    except MissingCalibrationError:
+        return None
 
 
 def decode_cube(ds: xr.Dataset, *, channel_dim: Hashable = "channel") -> xr.Dataset:

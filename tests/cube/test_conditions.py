@@ -144,7 +144,7 @@ def test_cli_occurrence_takes_a_conditions_table(
     cubes: Path, archive: Path, tmp_path: Path
 ) -> None:
     table = archive / CONDITIONS_FILE
-    argv = ["occurrence", str(cubes), "--method", "difference", "--no-progress"]
+    argv = ["occurrence", str(cubes), "--detector", "difference", "--no-progress"]
     argv += ["--max-sun-elevation", "90", "--cells", "100"]  # 64-px frames
     limit = float(np.median(read_conditions(table)["cloud_fraction"]))
     cloudy = [*argv, "--max-cloud-fraction", str(limit), "--out", str(tmp_path / "a.nc")]
@@ -156,7 +156,7 @@ def test_cli_occurrence_takes_a_conditions_table(
     assert f"cloud_fraction <= {limit:g}" in product.attrs["usable_filters"]
     ds = attach_conditions(aurora_xr.open_cube(cubes), table)
     expected = aurora_xr.occurrence_from_cube(
-        ds, method="difference", max_sun_elevation=90, max_cloud_fraction=limit, n_cells=100
+        ds, detector="difference", max_sun_elevation=90, max_cloud_fraction=limit, n_cells=100
     )
     np.testing.assert_array_equal(product["n_observed"].values, expected["n_observed"].values)
     used = int(product["n_observed"].max("cell").sum())
