@@ -5,27 +5,24 @@ grid) is turned once into a :class:`CellPixels`: the flat indices of the
 labelled pixels sorted by cell and the offset where each cell starts. A sum
 over every cell of every frame is then one gather and one
 :func:`numpy.add.reduceat` along the pixel axis: no Python loop over cells or
-frames, and no ``np.add.at``.
-
-:func:`resolve_cells` is the xarray side: it finds the cell grid of a cube
-(given, already in the cube, or built by :func:`aurora_xr.geo.cells.cell_grid`).
+frames, and no ``np.add.at``. :func:`aurora_xr.cube.grid.resolve_cells` finds the
+label image of a cube.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import xarray as xr
 from numpy.typing import DTypeLike, NDArray
 
-from ..errors import CellLayoutError, DtypeError, FrameSizeError, MissingVariableError
+from ..errors import CellLayoutError, DtypeError, FrameSizeError
 
-__all__ = ["CellPixels", "cell_coords", "cell_pixels", "resolve_cells"]
+__all__ = ["CellPixels", "cell_pixels"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,124 +156,3 @@ def cell_pixels(cell_index: NDArray[Any], n_cells: int | None = None) -> CellPix
 
 _LOCK = threading.Lock()
 _CELL_PIXELS: dict[tuple[bytes, tuple[int, ...], int | None], CellPixels] = {}
-
-
-def resolve_cells(
-    ds: xr.Dataset,
-    cells: xr.Dataset | xr.DataArray | None = None,
-    *,
-    n_cells: int = 400,
-    min_elevation: float = 10.0,
-    altitude_km: float = 110.0,
-    time_dim: Hashable = "time",
-    y_dim: Hashable = "y",
-    x_dim: Hashable = "x",
-    cell_dim: Hashable = "cell",
-) -> tuple[xr.DataArray, int, xr.Dataset | None]:
-    """The cell grid to use with a cube.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        The image cube (only its sizes, attributes and coordinates are read).
-    cells : xarray.Dataset or xarray.DataArray, optional
-        A cell grid (Dataset with ``cell_index``) or a bare ``cell_index``.
-        When omitted, the cube's own ``cell_index`` is used if it has one,
-        else :func:`aurora_xr.geo.cells.cell_grid` builds one with ``n_cells``,
-        ``min_elevation`` and ``altitude_km``.
-
-    Returns
-    -------
-    cell_index : xarray.DataArray
-        ``(y, x)`` int32 labels, ``-1`` outside the grid, in memory.
-    n_cells : int
-        Number of cells.
-    grid : xarray.Dataset or None
-        The grid's variables on ``cell_dim`` (to attach as coordinates), if known.
-    """
-    grid: xr.Dataset | None
-    if cells is None:
-        if "cell_index" in ds.variables:
-            grid = ds
-        else:
-            from . import cells as cells_module
-
-            grid = cells_module.cell_grid(
-                ds,
-                n_cells=n_cells,
-                min_elevation=min_elevation,
-                altitude_km=altitude_km,
-                time_dim=time_dim,
-                y_dim=y_dim,
-                x_dim=x_dim,
-            )
-        index = grid["cell_index"]
-    elif isinstance(cells, xr.DataArray):
-        grid, index = None, cells
-    elif isinstance(cells, xr.Dataset):
-        if "cell_index" not in cells.variables:
-            raise MissingVariableError(
-                "expected a cell grid with a 'cell_index' (y, x) variable; found "
-                + (", ".join(map(str, cells.variables)) or "no variables")
-            )
-        grid, index = cells, cells["cell_index"]
-    else:
-        raise CellLayoutError(
-            f"expected cells as an xarray Dataset or DataArray; found {type(cells).__name__}"
-        )
-    if tuple(index.dims) != (y_dim, x_dim):
-        raise CellLayoutError(
-            f"expected cell_index on dims ({y_dim!r}, {x_dim!r}); found {tuple(index.dims)}"
-        )
-    sizes = (ds.sizes.get(y_dim), ds.sizes.get(x_dim))
-    if tuple(index.shape) != sizes:
-        raise FrameSizeError(
-            f"cell_index is {index.shape[0]}x{index.shape[1]} (y, x); the frames are "
-            f"{sizes[0]}x{sizes[1]}"
-        )
-    if not np.issubdtype(index.dtype, np.integer):
-        raise DtypeError(f"expected an integer cell_index; found dtype {index.dtype}")
-    values = np.asarray(index.values, dtype=np.int32)
-    if grid is not None and cell_dim in grid.dims:
-        count = int(grid.sizes[cell_dim])
-    else:
-        count = int(values.max()) + 1 if values.size else 0
-    if values.size and int(values.max()) >= count:
-        raise CellLayoutError(
-            f"cell_index holds label {int(values.max())} but the grid has {count} cells"
-        )
-    if count == 0:
-        raise CellLayoutError("the cell grid has no cells (cell_index is -1 everywhere)")
-    index = xr.DataArray(values, dims=(y_dim, x_dim), name="cell_index", attrs=index.attrs)
-    return index, count, grid
-
-
-def cell_coords(
-    grid: xr.Dataset | None,
-    *,
-    cell_dim: Hashable = "cell",
-    exclude_dims: tuple[Hashable, ...] = ("time", "y", "x"),
-    cell_only: bool = False,
-) -> dict[Hashable, xr.Variable]:
-    """The grid's variables on ``cell_dim`` (and e.g. a vertex dim), to attach as coordinates.
-
-    Variables that also lie on any of ``exclude_dims`` (time, image rows and
-    columns) or on the dims of the grid's ``cell_index`` are left out; the
-    ``cell_dim`` coordinate itself is always included (``0 .. n-1`` if the grid
-    has none). ``cell_only=True`` keeps only variables on ``cell_dim`` alone
-    (what a DataArray on (time, cell) can carry).
-    """
-    if grid is None or cell_dim not in grid.dims:
-        return {}
-    excluded = set(exclude_dims)
-    if "cell_index" in grid.variables:
-        excluded |= set(grid["cell_index"].dims)
-    out: dict[Hashable, xr.Variable] = {
-        cell_dim: xr.Variable((cell_dim,), np.arange(grid.sizes[cell_dim]))
-    }
-    for name, var in grid.variables.items():
-        if cell_dim in var.dims and not set(var.dims) & excluded:
-            if cell_only and var.dims != (cell_dim,):
-                continue
-            out[name] = var
-    return out

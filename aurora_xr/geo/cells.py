@@ -19,26 +19,23 @@ north (the direction of increasing AACGM latitude over the station, see
 sector 0 of every ring is centred on magnetic north. Cells are numbered ring by
 ring from the zenith outwards, and by increasing magnetic azimuth in a ring.
 
-The numpy kernel (:func:`layout_cells`, :class:`CellLayout`,
-:func:`label_pixels`) knows nothing of xarray; :func:`cell_grid` builds the
-cell-grid Dataset of an image cube.
+This numpy kernel (:func:`layout_cells`, :class:`CellLayout`,
+:func:`label_pixels`) knows nothing of xarray; :func:`aurora_xr.cube.grid.cell_grid`
+builds the cell-grid Dataset of an image cube.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import CellLayoutError
-from ..sky.shell import EARTH_RADIUS_KM, destination, earth_angle, elevation_from_earth_angle
+from ..sky.shell import EARTH_RADIUS_KM, earth_angle
 
-__all__ = ["CellLayout", "cell_grid", "label_pixels", "layout_cells"]
+__all__ = ["CellLayout", "check_every_cell_seen", "label_pixels", "layout_cells"]
 
 _MAX_CAP_CELLS = 6
 
@@ -353,7 +350,8 @@ def label_pixels(
     return layout.label(elevation, azimuth_mag)
 
 
-def _check_every_cell_seen(labels: NDArray[np.int32], layout: CellLayout) -> NDArray[np.int64]:
+def check_every_cell_seen(labels: NDArray[np.int32], layout: CellLayout) -> NDArray[np.int64]:
+    """Pixels per cell of a label image; :class:`CellLayoutError` if a cell has none."""
     counts = np.bincount(labels[labels >= 0].ravel(), minlength=layout.n_cells)
     empty = np.flatnonzero(counts == 0)
     if empty.size:
@@ -364,162 +362,3 @@ def _check_every_cell_seen(labels: NDArray[np.int32], layout: CellLayout) -> NDA
             f"{layout.min_elevation}°. Use fewer cells or larger frames."
         )
     return counts
-
-
-def cell_grid(
-    ds: xr.Dataset | xr.DataArray,
-    *,
-    n_cells: int = 400,
-    min_elevation: float = 10.0,
-    altitude_km: float = 110.0,
-    when: Any = None,
-    vertices_per_edge: int = 8,
-    time_dim: Hashable = "time",
-    y_dim: Hashable = "y",
-    x_dim: Hashable = "x",
-    cell_dim: Hashable = "cell",
-    vertex_dim: Hashable = "vertex",
-) -> xr.Dataset:
-    """The equal-area cell grid of an image cube (DESIGN §2).
-
-    Reads the station, the calibration and the ``elevation``/``azimuth``
-    coordinates; never the image data.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset or DataArray
-        An image cube (or a (y, x) variable carrying station and calibration
-        attributes).
-    n_cells : int
-        Number of cells.
-    min_elevation : float
-        Lowest elevation covered (degrees).
-    altitude_km : float
-        Height of the emission shell.
-    when : year, datetime or datetime64, optional
-        AACGM epoch; default mid-year of the year in the middle of the cube's times.
-    vertices_per_edge : int
-        Boundary points per cell edge (``4 *`` that many vertices per cell).
-    time_dim, y_dim, x_dim : hashable
-        Dimension names of the cube.
-    cell_dim, vertex_dim : hashable
-        Dimension names of the cells and of their boundary vertices.
-
-    Returns
-    -------
-    xarray.Dataset
-        On dims ``cell_dim`` (and ``vertex_dim``, ``y_dim``, ``x_dim``): ``cell_mlat``,
-        ``cell_mlon``, ``cell_elevation``, ``cell_azimuth_mag``, ``cell_azimuth``,
-        ``cell_lat``, ``cell_lon``, ``cell_area_km2``, ``cell_ring``,
-        ``cell_pixel_count``, the vertices ``cell_vertices_{elevation,
-        azimuth_mag, azimuth, lat, lon, mlat, mlon}`` and the label image
-        ``cell_index`` (y, x) int32 (``-1`` outside the grid).
-
-    Raises
-    ------
-    CellLayoutError
-        If the cell count cannot be laid out, or some cell gets no pixel.
-    FrameSizeError
-        If the frames do not match the calibration.
-    """
-    from .aacgm import (
-        _calibration_of,
-        _site,
-        aacgm_coords,
-        cube_epoch,
-        magnetic_north_azimuth,
-        sky_grids_of,
-    )
-
-    cal = _calibration_of(ds, y_dim, x_dim)
-    code, lat0, lon0, site_km = _site(ds)
-    epoch = cube_epoch(ds, when, time_dim=time_dim)
-    layout = layout_cells(
-        n_cells, min_elevation=min_elevation, altitude_km=altitude_km, site_altitude_km=site_km
-    )
-    north = magnetic_north_azimuth(lat0, lon0, when=epoch, altitude_km=altitude_km)
-    el, az = sky_grids_of(ds, cal, y_dim=y_dim, x_dim=x_dim)
-    labels = layout.label(el, np.mod(az - north, 360.0))
-    pixel_count = _check_every_cell_seen(labels, layout)
-
-    def on_shell(beta: NDArray[np.float64], az_mag: NDArray[np.float64]) -> dict[str, Any]:
-        az_geo = np.mod(az_mag + north, 360.0)
-        lat, lon = destination(lat0, lon0, az_geo, beta)
-        mlat, mlon = aacgm_coords(lat, lon, altitude_km=altitude_km, when=epoch)
-        return {
-            "elevation": elevation_from_earth_angle(beta, altitude_km, site_km),
-            "azimuth_mag": az_mag,
-            "azimuth": az_geo,
-            "lat": lat,
-            "lon": lon,
-            "mlat": mlat,
-            "mlon": mlon,
-        }
-
-    centre = on_shell(*layout.cell_centres())
-    corners = on_shell(*layout.cell_vertices(vertices_per_edge))
-    deg = "degree"
-    meaning = {
-        "elevation": ("elevation of the line of sight", deg),
-        "azimuth_mag": ("azimuth from magnetic north through magnetic east", deg),
-        "azimuth": ("geographic azimuth from north through east", deg),
-        "lat": ("geographic latitude on the emission shell", "degrees_north"),
-        "lon": ("geographic longitude on the emission shell", "degrees_east"),
-        "mlat": ("AACGM-v2 magnetic latitude", deg),
-        "mlon": ("AACGM-v2 magnetic longitude", deg),
-    }
-    data: dict[Hashable, Any] = {}
-    for key, (long_name, units) in meaning.items():
-        data[f"cell_{key}"] = (
-            cell_dim,
-            centre[key].astype(np.float32),
-            {"units": units, "long_name": f"cell centre: {long_name}"},
-        )
-    for key, (long_name, units) in meaning.items():
-        data[f"cell_vertices_{key}"] = (
-            (cell_dim, vertex_dim),
-            corners[key].astype(np.float32),
-            {"units": units, "long_name": f"cell boundary: {long_name}"},
-        )
-    data["cell_area_km2"] = (
-        cell_dim,
-        np.full(layout.n_cells, layout.cell_area_km2, dtype=np.float64),
-        {"units": "km2", "long_name": "cell area on the emission shell"},
-    )
-    data["cell_ring"] = (
-        cell_dim,
-        layout.cell_ring(),
-        {"long_name": "ring of the cell (0: around the zenith)"},
-    )
-    data["cell_pixel_count"] = (
-        cell_dim,
-        pixel_count.astype(np.int32),
-        {"long_name": "number of pixels in the cell"},
-    )
-    data["cell_index"] = (
-        (y_dim, x_dim),
-        labels,
-        {
-            "long_name": "equal-area cell of the pixel",
-            "flag_values": np.int32(-1),
-            "flag_meanings": "outside_grid",
-        },
-    )
-    attrs: dict[str, Any] = {
-        **{k: v for k, v in ds.attrs.items() if str(k).startswith(("station_", "calibration_"))},
-        "n_cells": int(layout.n_cells),
-        "min_elevation": float(min_elevation),
-        "altitude_km": float(altitude_km),
-        "site_altitude_km": float(site_km),
-        "magnetic_north_azimuth": float(north),
-        "epoch": epoch.isoformat(),
-        "ring_counts": list(layout.ring_counts),
-        "ring_edges_earth_angle_deg": list(layout.ring_edges),
-        "cell_area_km2": float(layout.cell_area_km2),
-        "layout": (
-            "equal-area rings around the zenith on the emission shell; sectors from "
-            "magnetic north (AACGM-v2); sector 0 centred on magnetic north"
-        ),
-        "station_code": code,
-    }
-    return xr.Dataset(data, coords={cell_dim: np.arange(layout.n_cells)}, attrs=attrs)

@@ -8,9 +8,10 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aurora_xr.cube.grid import cell_grid
 from aurora_xr.errors import CellLayoutError, FrameSizeError
-from aurora_xr.geo import aacgm as geomag
-from aurora_xr.geo.cells import CellLayout, cell_grid, label_pixels, layout_cells
+from aurora_xr.geo import aacgm
+from aurora_xr.geo.cells import CellLayout, label_pixels, layout_cells
 from aurora_xr.sky.lens import sky_grids
 from aurora_xr.sky.shell import EARTH_RADIUS_KM, earth_angle, elevation_from_earth_angle
 from aurora_xr.sky.stations import get_station
@@ -186,7 +187,7 @@ def test_cell_grid_contents(grid: xr.Dataset) -> None:
     assert attrs["min_elevation"] == 10.0
     assert attrs["altitude_km"] == 110.0
     assert attrs["epoch"] == "2020-07-02T00:00:00"
-    north = geomag.magnetic_north_azimuth(JBS.latitude, JBS.longitude, when=2020)
+    north = aacgm.magnetic_north_azimuth(JBS.latitude, JBS.longitude, when=2020)
     assert attrs["magnetic_north_azimuth"] == pytest.approx(north)
     np.testing.assert_allclose(grid["cell_area_km2"], grid["cell_area_km2"][0])
     np.testing.assert_allclose(
@@ -197,7 +198,7 @@ def test_cell_grid_contents(grid: xr.Dataset) -> None:
     sector0 = int(np.flatnonzero(first_ring.values)[0])
     assert float(grid["cell_azimuth_mag"][sector0]) == 0.0
     zenith_mlat = float(
-        geomag.aacgm_coords(JBS.latitude, JBS.longitude, altitude_km=110.0, when=2020)[0]
+        aacgm.aacgm_coords(JBS.latitude, JBS.longitude, altitude_km=110.0, when=2020)[0]
     )
     assert float(grid["cell_mlat"][sector0]) > zenith_mlat
     assert float(grid["cell_elevation"].min()) > 10.0
