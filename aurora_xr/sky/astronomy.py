@@ -3,7 +3,7 @@
 numpy functions on plain arrays of times: :func:`sun_elevation_at` (the
 elevation of the Sun's centre) and :func:`moon_position` (the Moon's elevation,
 azimuth and illuminated fraction). The functions on image cubes
-(:func:`aurora_xr.geo.aacgm.sun_elevation` given a Dataset, :func:`aurora_xr.geo.aacgm.moon`)
+(:func:`aurora_xr.cube.frames.sun_elevation` given a Dataset, :func:`aurora_xr.cube.frames.moon`)
 call them with the station read from the cube's attributes.
 
 Speed
@@ -125,7 +125,7 @@ def sun_elevation_at(
     The solar position comes from astropy (``get_sun`` in the observer's
     hour-angle frame) on nodes ``step_minutes`` apart, interpolated with the
     Earth's rotation taken out (error below 1e-4°); a million times take
-    seconds. No download is attempted. :func:`aurora_xr.geo.aacgm.sun_elevation`
+    seconds. No download is attempted. :func:`aurora_xr.cube.frames.sun_elevation`
     gives the same for an array of times, or for an image cube.
 
     Parameters
