@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -308,3 +310,98 @@ def test_apply_view_on_masks_stacks_and_fill() -> None:
     assert out2[0, 0, 0, 0] == -5.0
     with pytest.raises(CalibrationError, match="found frames of only"):
         apply_view(np.zeros((3, 3)), index)
+
+
+# -- optical-axis tilt and non-square pixels ---------------------------------------------
+def test_defaults_and_old_attributes_mean_no_tilt_and_square_pixels() -> None:
+    for cal in LENSES.values():
+        assert (cal.tilt_deg, cal.tilt_azimuth_deg, cal.pixel_aspect) == (0.0, 0.0, 1.0)
+        old = {
+            k: v
+            for k, v in cal.to_attrs().items()
+            if k not in ("calibration_tilt_deg", "calibration_tilt_azimuth_deg")
+            and k != "calibration_pixel_aspect"
+        }
+        assert Calibration.from_attrs(old) == cal
+
+
+def test_tilted_axis_sees_the_tilt_direction_and_the_zenith_moves_opposite() -> None:
+    cal = Calibration(
+        width=201, height=201, zenith_x=100, zenith_y=100, lens_radius=90, tilt_deg=5.0
+    )  # axis leans 5° towards north; north is up on the image
+    el, az = pixel_to_sky(100.0, 100.0, cal)
+    assert (float(el), float(az)) == pytest.approx((85.0, 0.0), abs=1e-9)
+    x, y = sky_to_pixel(90.0, 0.0, cal)  # the zenith: 5° from the axis, towards the south
+    assert (float(x), float(y)) == pytest.approx((100.0, 105.0), abs=1e-9)
+    x, y = sky_to_pixel(0.0, 0.0, cal)  # northern horizon: 85° from the axis
+    assert float(y) == pytest.approx(100.0 - 85.0, abs=1e-9)
+    east = Calibration(
+        width=201,
+        height=201,
+        zenith_x=100,
+        zenith_y=100,
+        lens_radius=90,
+        tilt_deg=5.0,
+        tilt_azimuth_deg=90.0,
+    )
+    x, y = sky_to_pixel(90.0, 0.0, east)  # east is left, so the zenith is right of the axis
+    assert (float(x), float(y)) == pytest.approx((105.0, 100.0), abs=1e-9)
+
+
+def test_pixel_aspect_squeezes_the_sky_circle_vertically() -> None:
+    cal = Calibration(
+        width=401, height=201, zenith_x=200, zenith_y=100, lens_radius=180, pixel_aspect=0.5
+    )
+    assert [float(v) for v in sky_to_pixel(0.0, 0.0, cal)] == pytest.approx([200.0, 10.0])
+    assert [float(v) for v in sky_to_pixel(0.0, 90.0, cal)] == pytest.approx([20.0, 100.0])
+    el, _ = pixel_to_sky(np.array([200.0, 200.0]), np.array([55.0, 9.0]), cal)
+    assert el[0] == pytest.approx(45.0)
+    assert np.isnan(el[1])
+
+
+@pytest.mark.parametrize("name", sorted(LENSES))
+def test_tilted_non_square_round_trip_and_attrs(name: str) -> None:
+    cal = dataclasses.replace(LENSES[name], tilt_deg=3.5, tilt_azimuth_deg=212.0, pixel_aspect=0.85)
+    assert Calibration.from_attrs(cal.to_attrs()) == cal
+    yy, xx = np.mgrid[0 : cal.height : 3, 0 : cal.width : 3]
+    el, az = pixel_to_sky(xx, yy, cal)
+    inside = np.isfinite(el)
+    assert np.all(el[inside] >= 0.0)
+    x, y = sky_to_pixel(el[inside], az[inside], cal)
+    assert np.max(np.hypot(x - xx[inside], y - yy[inside])) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("tilt_deg", 50.0, "tilt_deg must lie"),
+        ("tilt_deg", -1.0, "tilt_deg must lie"),
+        ("pixel_aspect", 0.0, "pixel_aspect must lie"),
+    ],
+)
+def test_bad_tilt_or_aspect_is_rejected(field: str, value: float, message: str) -> None:
+    with pytest.raises(CalibrationError, match=message):
+        dataclasses.replace(LENSES["equidistant"], **{field: value})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cal=calibrations(),
+    tilt=st.floats(0.0, 15.0),
+    tilt_az=st.floats(0.0, 360.0),
+    aspect=st.floats(0.4, 2.0),
+    data=st.data(),
+)
+def test_round_trip_for_random_tilted_non_square_calibrations(
+    cal: Calibration, tilt: float, tilt_az: float, aspect: float, data: st.DataObject
+) -> None:
+    cal = dataclasses.replace(cal, tilt_deg=tilt, tilt_azimuth_deg=tilt_az, pixel_aspect=aspect)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    el = rng.uniform(0.0, 90.0, 200)
+    az = rng.uniform(0.0, 360.0, 200)
+    x, y = sky_to_pixel(el, az, cal)
+    el2, az2 = pixel_to_sky(x, y, cal)
+    theta_cam = np.hypot(x - cal.zenith_x, (y - cal.zenith_y) / aspect) / cal.lens_radius
+    keep = (theta_cam < 0.999) & (el < 89.9)  # inside the lens circle, away from the zenith
+    assert np.all(np.abs(el2[keep] - el[keep]) < 1e-6)
+    assert np.all(np.abs((az2[keep] - az[keep] + 180.0) % 360.0 - 180.0) < 1e-5)
