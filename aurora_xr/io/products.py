@@ -20,11 +20,18 @@ import xarray as xr
 
 from ..errors import SchemaError
 
-__all__ = ["open_product", "prepare_product", "to_netcdf"]
+__all__ = ["DETECTOR_ATTRS", "attr_value", "open_product", "prepare_product", "to_netcdf"]
+
+DETECTOR_ATTRS: dict[str, str] = {
+    "long_name": "detection method",
+    "comment": "fcn: cells of the FCN segmentation's aurora_mask; "
+    "difference: the frame-difference method of Jee et al. (2021)",
+}
+"""CF attributes of the ``detector`` coordinate of products (values ``"fcn"``, ``"difference"``)."""
 
 _DEFAULT_ATTRS: dict[str, dict[str, str]] = {
     "cell": {"long_name": "equal-area sky cell number", "units": "1"},
-    "method": {"long_name": "detection method"},
+    "detector": DETECTOR_ATTRS,
     "form": {"long_name": "aurora form of the truth"},
     "season": {"long_name": "season by calendar month (UTC)"},
     "year": {"long_name": "calendar year (UTC)", "units": "1"},
@@ -33,7 +40,8 @@ _DEFAULT_ATTRS: dict[str, dict[str, str]] = {
 }
 
 
-def _safe(value: Any) -> Any:
+def attr_value(value: Any) -> Any:
+    """A value a product attribute can hold in NetCDF (no bool, None or Python objects)."""
     if isinstance(value, bool | np.bool_):
         return int(value)
     if isinstance(value, str | int | float | np.integer | np.floating):
@@ -72,8 +80,8 @@ def prepare_product(product: xr.Dataset) -> xr.Dataset:
             attrs.pop("units", None)
         elif var.dtype.kind in "biuf" and "units" not in attrs:
             attrs["units"] = "1"
-        var.attrs = {str(k): _safe(v) for k, v in attrs.items() if v is not None}
-    out.attrs = {str(k): _safe(v) for k, v in out.attrs.items() if v is not None}
+        var.attrs = {str(k): attr_value(v) for k, v in attrs.items() if v is not None}
+    out.attrs = {str(k): attr_value(v) for k, v in out.attrs.items() if v is not None}
     from ..cube.build import cf_attributes  # the CF defaults the writer adds (time axis etc.)
 
     return cf_attributes(out)
@@ -92,7 +100,7 @@ def to_netcdf(
     ----------
     product : xarray.Dataset
         Output of :func:`aurora_xr.analysis.occurrence.occurrence_map`,
-        :func:`aurora_xr.analysis.occurrence.occurrence_from_cube` or
+        :func:`aurora_xr.analysis.cube_occurrence.occurrence_from_cube` or
         :func:`aurora_xr.analysis.compare.compare_methods` (lazy data are computed
         while writing, all variables in one pass).
     path : str or path-like
