@@ -18,6 +18,7 @@ __all__ = [
     "FrameSizeError",
     "ImageFileError",
     "IngestError",
+    "LabelError",
     "MissingCalibrationError",
     "MissingDimensionError",
     "MissingVariableError",
@@ -52,6 +53,10 @@ class MissingVariableError(SchemaError, KeyError):
 
 class DtypeError(SchemaError, TypeError):
     """A variable has the wrong data type."""
+
+
+class LabelError(SchemaError):
+    """A label file is malformed, or does not fit its image (the message names the file)."""
 
 
 class TimeOrderError(SchemaError):

@@ -1,0 +1,1 @@
+"""Tests of aurora_xr.labels."""
