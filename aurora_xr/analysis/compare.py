@@ -1,118 +1,31 @@
 """Compare the FCN and the difference method on the same frames (lazy).
 
-:func:`compare_methods` puts the occurrence maps of both methods on a
-``method`` dimension, with their ratio, how often they agree per frame and per
-cell, and, where the cube carries ``aurora_truth``, each method's precision,
+:func:`compare_methods` puts the occurrence maps of both detectors on a
+``detector`` dimension, with their ratio, how often they agree per frame and per
+cell, and, where the cube carries ``aurora_truth``, each detector's precision,
 recall and F1 at cell level, split into dynamic and stationary forms with
-``aurora_kind``.
+``aurora_kind`` (:mod:`aurora_xr.analysis.skill`). The cube's context and cell grid
+are resolved once at the start and passed to every step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import xarray as xr
-from numpy.typing import NDArray
 
 from ..detect.difference import difference_detect
-from ..errors import MissingDimensionError
-from ..geo.cellpixels import cell_pixels, resolve_cells
-from .occurrence import _attr_value, cell_detections, ensure_mask, frame_context, occurrence_map
+from ..io.products import DETECTOR_ATTRS, attr_value
+from .detections import cell_detections
+from .occurrence import occurrence_map
+from .skill import FORMS, add_truth_scores, ratio
+from .steps import ensure_mask, frame_context, pipeline_context
 
-__all__ = ["FORMS", "compare_methods", "truth_kind_kernel"]
+__all__ = ["FORMS", "compare_methods"]
 
-FORMS = ("all", "dynamic", "stationary")
-"""Aurora forms of the truth split: all, dynamic (``aurora_kind == 1``) and
-stationary (``aurora_kind == 2``)."""
-
-DYNAMIC, STATIONARY = 1, 2
-
-
-def truth_kind_kernel(
-    truth: NDArray[np.bool_], kind: NDArray[Any], cell_index: NDArray[Any], *, n_cells: int
-) -> NDArray[np.uint8]:
-    """The majority form of the truth pixels of each cell.
-
-    Parameters
-    ----------
-    truth : (T, H, W) ndarray of bool
-        Truth masks.
-    kind : (T, H, W) ndarray of uint8
-        0 none, 1 dynamic, 2 stationary.
-    cell_index : (H, W) ndarray of int
-        Cell labels, -1 outside.
-    n_cells : int
-        Number of cells.
-
-    Returns
-    -------
-    (T, n_cells) ndarray of uint8
-        2 where more truth pixels of the cell are stationary than dynamic, 1
-        where at least as many are dynamic (ties count as dynamic), 0 where the
-        cell has no truth pixel of either form.
-    """
-    t = truth.shape[0]
-    layout = cell_pixels(cell_index, n_cells)
-    truth_flat = np.asarray(truth, dtype=bool).reshape(t, -1)
-    kind_flat = np.asarray(kind).reshape(t, -1)
-    dynamic = layout.sums(layout.gather(truth_flat & (kind_flat == DYNAMIC)), dtype=np.int32)
-    stationary = layout.sums(layout.gather(truth_flat & (kind_flat == STATIONARY)), dtype=np.int32)
-    out = np.zeros(dynamic.shape, dtype=np.uint8)
-    out[(dynamic > 0) | (stationary > 0)] = DYNAMIC
-    out[stationary > dynamic] = STATIONARY
-    return out
-
-
-def _truth_kind(
-    ds: xr.Dataset,
-    index: xr.DataArray,
-    count: int,
-    *,
-    truth_var: Hashable,
-    kind_var: Hashable,
-    time_dim: Hashable,
-    y_dim: Hashable,
-    x_dim: Hashable,
-    cell_dim: Hashable,
-) -> xr.DataArray:
-    truth, kind = ds[truth_var], ds[kind_var]
-    for var in (truth, kind):
-        if tuple(var.dims) != (time_dim, y_dim, x_dim):
-            raise MissingDimensionError(
-                f"expected {var.name!r} on dims ({time_dim!r}, {y_dim!r}, {x_dim!r}); "
-                f"found {tuple(var.dims)}"
-            )
-    if truth.chunks is not None or kind.chunks is not None:
-        truth = truth.chunk({y_dim: -1, x_dim: -1})
-        kind = kind.chunk({y_dim: -1, x_dim: -1})
-    out = xr.apply_ufunc(
-        truth_kind_kernel,
-        truth,
-        kind,
-        index,
-        input_core_dims=[[y_dim, x_dim]] * 3,
-        output_core_dims=[[cell_dim]],
-        dask="parallelized",
-        output_dtypes=[np.uint8],
-        dask_gufunc_kwargs={"output_sizes": {cell_dim: count}},
-        kwargs={"n_cells": count},
-        keep_attrs=False,
-    )
-    return out.drop_vars([c for c in out.coords if c != time_dim])
-
-
-def _ratio(num: xr.DataArray, den: xr.DataArray) -> xr.DataArray:
-    """``num / den`` with NaN where ``den`` is 0 or NaN."""
-    return (num / den.where(den > 0)).astype(np.float32)
-
-
-def _scores(tp: xr.DataArray, fp: xr.DataArray, fn: xr.DataArray) -> dict[str, xr.DataArray]:
-    precision = _ratio(tp, tp + fp)
-    recall = _ratio(tp, tp + fn)
-    f1 = _ratio(2 * tp, 2 * tp + fp + fn)
-    return {"precision": precision, "recall": recall, "f1": f1}
+DETECTOR_NAMES = ("fcn", "difference")
 
 
 def compare_methods(
@@ -123,7 +36,7 @@ def compare_methods(
     min_fraction: float = 0.1,
     mlt_bins: int = 24,
     by: str | None = None,
-    channels: tuple[str, ...] = ("R", "G"),
+    channels: Sequence[str] | None = None,
     difference_threshold: Any = None,
     statistic: str = "mean_abs",
     tolerance: Any = None,
@@ -150,6 +63,7 @@ def compare_methods(
     x_dim: Hashable = "x",
     channel_dim: Hashable = "channel",
     cell_dim: Hashable = "cell",
+    detector_dim: Hashable = "detector",
 ) -> xr.Dataset:
     """Occurrence, agreement and (with truth) skill of the FCN and the difference method.
 
@@ -161,7 +75,8 @@ def compare_methods(
     model : optional
         Predictor, checkpoint path or callable (see :func:`aurora_xr.detect.segmentation.segment`).
     lag, channels, difference_threshold, statistic, tolerance : optional
-        Options of :func:`aurora_xr.detect.difference.difference_detect`.
+        Options of :func:`aurora_xr.detect.difference.difference_detect` (``channels``
+        default R and G of a colour cube, or its one channel).
     min_fraction : float
         Fraction of a cell's pixels for an FCN (and a truth) cell detection.
     mlt_bins, by : optional
@@ -170,23 +85,25 @@ def compare_methods(
         Options of the segmentation.
     usable, max_sun_elevation, blank_level, max_saturated_fraction,
     max_moon_elevation, max_cloud_fraction : optional
-        Usable frames (see :func:`aurora_xr.analysis.occurrence.occurrence_from_cube`).
+        Usable frames (see :func:`aurora_xr.analysis.cube_occurrence.occurrence_from_cube`).
     cells, n_cells, min_elevation, altitude_km : optional
         The cell grid (both methods use the same one).
     attrs : mapping, optional
         Extra attributes.
     image_var, mask_var, truth_var, kind_var, time_dim, y_dim, x_dim, channel_dim, cell_dim
         Names in the cube.
+    detector_dim : str
+        Name of the output dimension that holds the two detectors.
 
     Returns
     -------
     xarray.Dataset
-        * ``occurrence_rate``, ``n_aurora``, ``n_observed`` on (method, [year|season,]
-          mlt, cell) with ``method = ["fcn", "difference"]``; each method counts
+        * ``occurrence_rate``, ``n_aurora``, ``n_observed`` on (detector, [year|season,]
+          mlt, cell) with ``detector = ["fcn", "difference"]``; each method counts
           its own observed frames (the difference method only frames with a
           partner at the lag);
         * ``rate_ratio`` (mlt, cell): FCN rate / difference rate (NaN where the
-          difference rate is 0); ``overall_rate`` (method) and
+          difference rate is 0); ``overall_rate`` (detector) and
           ``overall_rate_ratio`` () over all bins and cells;
         * agreement over the *compared* frames (usable and with a partner):
           ``n_both``, ``n_only_fcn``, ``n_only_difference``, ``n_neither`` and
@@ -194,7 +111,7 @@ def compare_methods(
           not compared), ``n_compared_frames`` ();
         * with ``aurora_truth``: ``n_true_positive``, ``n_false_positive``,
           ``n_false_negative`` (int64) and ``precision``, ``recall``, ``f1``
-          (float32) on (method, form) with ``form = ["all", "dynamic",
+          (float32) on (detector, form) with ``form = ["all", "dynamic",
           "stationary"]`` over the compared frames, against truth cell detections
           (same ``min_fraction``); a truth cell's form is the majority kind of its
           truth pixels (ties: dynamic). Precision for one form counts the
@@ -203,33 +120,38 @@ def compare_methods(
         Everything is lazy on a chunked cube; compute the whole Dataset at once
         so that each chunk is segmented and differenced once.
     """
-    dims: dict[str, Any] = {"time_dim": time_dim, "y_dim": y_dim, "x_dim": x_dim}
-    index, count, grid = resolve_cells(
+    ctx = pipeline_context(
         ds,
-        cells,
+        cells=cells,
         n_cells=n_cells,
         min_elevation=min_elevation,
         altitude_km=altitude_km,
+        image_var=image_var,
         time_dim=time_dim,
         y_dim=y_dim,
         x_dim=x_dim,
+        channel_dim=channel_dim,
         cell_dim=cell_dim,
     )
-    grid_arg: xr.Dataset | xr.DataArray = grid if grid is not None else index
     ds = ensure_mask(
         ds,
         model,
         who="compare_methods",
+        mask_var=mask_var,
+        context=ctx,
         threshold=segment_threshold,
         batch_size=batch_size,
         device=device,
-        image_var=image_var,
-        mask_var=mask_var,
-        channel_dim=channel_dim,
-        **dims,
     )
     fcn = cell_detections(
-        ds, min_fraction=min_fraction, mask_var=mask_var, cells=grid_arg, cell_dim=cell_dim, **dims
+        ds,
+        min_fraction=min_fraction,
+        mask_var=mask_var,
+        context=ctx,
+        cell_dim=cell_dim,
+        time_dim=time_dim,
+        y_dim=y_dim,
+        x_dim=x_dim,
     )
     found = difference_detect(
         ds,
@@ -238,16 +160,14 @@ def compare_methods(
         threshold=difference_threshold,
         statistic=statistic,
         tolerance=tolerance,
-        cells=grid_arg,
-        image_var=image_var,
-        channel_dim=channel_dim,
+        context=ctx,
         cell_dim=cell_dim,
-        **dims,
+        **ctx.dims.as_kwargs(),
     )
-    diff, observed = found["difference_detection"], found["difference_observed"]
     flags, mlt, extra = frame_context(
         ds,
         usable,
+        context=ctx,
         altitude_km=altitude_km,
         attrs=attrs,
         max_sun_elevation=max_sun_elevation,
@@ -255,69 +175,98 @@ def compare_methods(
         max_saturated_fraction=max_saturated_fraction,
         max_moon_elevation=max_moon_elevation,
         max_cloud_fraction=max_cloud_fraction,
-        image_var=image_var,
-        channel_dim=channel_dim,
-        **dims,
     )
+    maps = {
+        name: occurrence_map(
+            detections,
+            mlt=mlt,
+            usable=flags,
+            mlt_bins=mlt_bins,
+            by=by,
+            detector=name,
+            cells=ctx.require_cells().grid,
+            attrs=extra,
+            time_dim=time_dim,
+            cell_dim=cell_dim,
+        )
+        for name, detections in zip(DETECTOR_NAMES, (fcn, found), strict=True)
+    }
+    out = _on_detector_dim(maps, detector_dim)
+    _add_rate_ratios(out, detector_dim)
+    diff, observed = found["difference_detection"], found["difference_observed"]
     common = observed if flags is None else observed & flags
-    maps = [
-        occurrence_map(
-            fcn,
-            mlt=mlt,
-            usable=flags,
-            mlt_bins=mlt_bins,
-            by=by,
-            method="fcn",
-            cells=grid,
-            attrs=extra,
-            time_dim=time_dim,
+    compared = {"fcn": fcn & common, "difference": diff & common}
+    _add_agreement(out, compared, common, fcn == diff, time_dim=time_dim, cell_dim=cell_dim)
+    out = out.assign_coords({time_dim: ds[time_dim]})
+    merged: dict[str, Any] = {}
+    for occ in maps.values():
+        merged.update(occ.attrs)
+    if truth_var in ds.variables:
+        out = add_truth_scores(
+            out,
+            ds,
+            compared,
+            common,
+            context=ctx,
+            min_fraction=min_fraction,
+            truth_var=truth_var,
+            kind_var=kind_var,
             cell_dim=cell_dim,
-        ),
-        occurrence_map(
-            found,
-            mlt=mlt,
-            usable=flags,
-            mlt_bins=mlt_bins,
-            by=by,
-            method="difference",
-            cells=grid,
-            attrs=extra,
-            time_dim=time_dim,
-            cell_dim=cell_dim,
-        ),
-    ]
-    merged_attrs: dict[str, Any] = {}
-    for occ in maps:
-        merged_attrs.update(occ.attrs)
-    occurrence = xr.concat(
-        [m.drop_attrs(deep=False) for m in maps],
-        dim="method",
+            detector_dim=detector_dim,
+        )
+        merged["truth_variable"] = str(truth_var)
+        merged["truth_min_fraction"] = float(min_fraction)
+    merged.update(
+        detector=",".join(DETECTOR_NAMES),
+        title="Comparison of the FCN and the difference method",
+        history=merged.get("history", "").replace("occurrence_map", "compare_methods"),
+    )
+    out.attrs = {k: attr_value(v) for k, v in merged.items()}
+    return out
+
+
+def _on_detector_dim(maps: dict[str, xr.Dataset], detector_dim: Hashable) -> xr.Dataset:
+    """The occurrence maps of the detectors on one dimension, with its CF coordinate."""
+    out = xr.concat(
+        [m.drop_attrs(deep=False) for m in maps.values()],
+        dim=detector_dim,
         coords="minimal",
         compat="override",
         join="override",
         combine_attrs="drop",
-    ).assign_coords(method=("method", ["fcn", "difference"], {"long_name": "detection method"}))
-    out = occurrence
+    )
+    return out.assign_coords({detector_dim: (detector_dim, list(maps), dict(DETECTOR_ATTRS))})
+
+
+def _add_rate_ratios(out: xr.Dataset, detector_dim: Hashable) -> None:
     rates = out["occurrence_rate"]
-    out["rate_ratio"] = _ratio(
-        rates.sel({"method": "fcn"}, drop=True), rates.sel({"method": "difference"}, drop=True)
-    ).assign_attrs(
+    fcn, diff = ({detector_dim: name} for name in DETECTOR_NAMES)
+    out["rate_ratio"] = ratio(rates.sel(fcn, drop=True), rates.sel(diff, drop=True)).assign_attrs(
         long_name="FCN occurrence rate / difference-method occurrence rate",
         units="1",
         comment="NaN where the difference-method rate is 0 or undefined",
     )
-    reduce_dims = [d for d in out["n_aurora"].dims if d != "method"]
-    overall = _ratio(out["n_aurora"].sum(reduce_dims), out["n_observed"].sum(reduce_dims))
+    reduce_dims = [d for d in out["n_aurora"].dims if d != detector_dim]
+    overall = ratio(out["n_aurora"].sum(reduce_dims), out["n_observed"].sum(reduce_dims))
     out["overall_rate"] = overall.assign_attrs(
         long_name="occurrence rate over all MLT bins and cells", units="1"
     )
-    out["overall_rate_ratio"] = _ratio(
-        overall.sel({"method": "fcn"}, drop=True), overall.sel({"method": "difference"}, drop=True)
+    out["overall_rate_ratio"] = ratio(
+        overall.sel(fcn, drop=True), overall.sel(diff, drop=True)
     ).assign_attrs(long_name="overall FCN rate / overall difference-method rate", units="1")
 
-    # agreement, frame by frame and cell by cell, on the compared frames
-    f = fcn & common
-    d = diff & common
+
+def _add_agreement(
+    out: xr.Dataset,
+    compared: dict[str, xr.DataArray],
+    common: xr.DataArray,
+    same: xr.DataArray,
+    *,
+    time_dim: Hashable,
+    cell_dim: Hashable,
+) -> None:
+    """How often the detectors agree, cell by cell and frame by frame, on the compared frames."""
+    f, d = compared["fcn"], compared["difference"]
     counts = {
         "n_both": (f & d, "frames where both methods detect aurora in the cell"),
         "n_only_fcn": (f & ~d, "frames where only the FCN detects aurora in the cell"),
@@ -330,117 +279,11 @@ def compare_methods(
     out["n_compared_frames"] = n_compared.assign_attrs(
         long_name="frames usable and with a partner at the lag", units="1"
     )
-    out["agreement"] = _ratio(out["n_both"] + out["n_neither"], n_compared).assign_attrs(
+    out["agreement"] = ratio(out["n_both"] + out["n_neither"], n_compared).assign_attrs(
         long_name="fraction of compared frames where the methods agree on the cell", units="1"
     )
-    out["frame_agreement"] = (
-        (fcn == diff).mean([cell_dim]).astype(np.float32).where(common)
-    ).assign_attrs(
+    out["frame_agreement"] = (same.mean([cell_dim]).astype(np.float32).where(common)).assign_attrs(
         long_name="fraction of cells where the methods agree in the frame",
         units="1",
         comment="NaN for frames not compared",
     )
-    out = out.assign_coords({time_dim: ds[time_dim]})
-
-    if truth_var in ds.variables:
-        out = _with_truth_scores(
-            out,
-            ds,
-            {"fcn": f, "difference": d},
-            common,
-            index,
-            count,
-            grid_arg,
-            min_fraction=min_fraction,
-            truth_var=truth_var,
-            kind_var=kind_var,
-            cell_dim=cell_dim,
-            **dims,
-        )
-    if truth_var in ds.variables:
-        merged_attrs["truth_variable"] = str(truth_var)
-        merged_attrs["truth_min_fraction"] = float(min_fraction)
-    merged_attrs.update(
-        method="fcn,difference",
-        title="Comparison of the FCN and the difference method",
-        history=merged_attrs.get("history", "").replace("occurrence_map", "compare_methods"),
-    )
-    out.attrs = {k: _attr_value(v) for k, v in merged_attrs.items()}
-    return out
-
-
-def _with_truth_scores(
-    out: xr.Dataset,
-    ds: xr.Dataset,
-    detections: dict[str, xr.DataArray],
-    common: xr.DataArray,
-    index: xr.DataArray,
-    count: int,
-    grid_arg: xr.Dataset | xr.DataArray,
-    *,
-    min_fraction: float,
-    truth_var: Hashable,
-    kind_var: Hashable,
-    time_dim: Hashable,
-    y_dim: Hashable,
-    x_dim: Hashable,
-    cell_dim: Hashable,
-) -> xr.Dataset:
-    dims: dict[str, Any] = {"time_dim": time_dim, "y_dim": y_dim, "x_dim": x_dim}
-    truth = (
-        cell_detections(
-            ds,
-            min_fraction=min_fraction,
-            mask_var=truth_var,
-            method="truth",
-            cells=grid_arg,
-            cell_dim=cell_dim,
-            **dims,
-        )
-        & common
-    )
-    forms: dict[str, xr.DataArray] = {"all": truth}
-    if kind_var in ds.variables:
-        kind = _truth_kind(
-            ds, index, count, truth_var=truth_var, kind_var=kind_var, cell_dim=cell_dim, **dims
-        )
-        forms["dynamic"] = truth & (kind != STATIONARY)
-        forms["stationary"] = truth & (kind == STATIONARY)
-    names = list(forms)
-    per_method: dict[str, list[xr.DataArray]] = {
-        "n_true_positive": [],
-        "n_false_positive": [],
-        "n_false_negative": [],
-    }
-    for det in detections.values():
-        fp = (det & ~truth).sum().astype(np.int64)
-        tps, fns = [], []
-        for form in names:
-            tps.append((det & forms[form]).sum().astype(np.int64))
-            fns.append((~det & forms[form]).sum().astype(np.int64))
-        per_method["n_true_positive"].append(xr.concat(tps, dim="form"))
-        per_method["n_false_positive"].append(xr.concat([fp] * len(names), dim="form"))
-        per_method["n_false_negative"].append(xr.concat(fns, dim="form"))
-    texts = {
-        "n_true_positive": "compared (frame, cell) pairs detected that are aurora in the truth",
-        "n_false_positive": "compared (frame, cell) pairs detected that are not aurora in the "
-        "truth (all forms)",
-        "n_false_negative": "compared (frame, cell) pairs of aurora in the truth not detected",
-    }
-    form_coord = {"form": ("form", names, {"long_name": "aurora form of the truth"})}
-    method_coord = {"method": out["method"]}
-    for name, parts in per_method.items():
-        out[name] = (
-            xr.concat(parts, dim="method")
-            .assign_coords({**method_coord, **form_coord})
-            .assign_attrs(long_name=texts[name], units="1")
-        )
-    scores = _scores(out["n_true_positive"], out["n_false_positive"], out["n_false_negative"])
-    long_names = {
-        "precision": "cell-level precision against the truth",
-        "recall": "cell-level recall against the truth",
-        "f1": "cell-level F1 score against the truth",
-    }
-    for name, value in scores.items():
-        out[name] = value.assign_attrs(long_name=long_names[name], units="1")
-    return out

@@ -7,6 +7,11 @@ are taken at evenly spaced zenith angles along that meridian and read from
 the nearest pixel of the camera (no interpolation), so a keogram holds the
 camera's own values and keeps the cube's dtype.
 
+The camera may be an analytic lens or an operator's per-pixel skymap (any
+:class:`~aurora_xr.sky.camera.Camera`): the meridian's pixels are found with the
+camera's own ``sky_to_pixel``, so a skymap keogram samples the pixels the operator's
+map says look along the meridian.
+
 The result is lazy: on a dask-backed cube it is a graph that reads only the
 meridian pixels of each time chunk.
 """
@@ -21,9 +26,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..cube.schema import check_times, require_variable
+from ..cube.context import CubeContext, context_of
+from ..cube.schema import require_variable
 from ..errors import MissingDimensionError, OptionError, SchemaError
-from ..sky.lens import require_calibration, sky_to_pixel
 
 __all__ = ["keogram", "meridian_samples", "resolve_north_azimuth"]
 
@@ -37,6 +42,7 @@ def resolve_north_azimuth(
     cells: xr.Dataset | None = None,
     time_dim: Hashable = "time",
     altitude_km: float | None = None,
+    context: CubeContext | None = None,
 ) -> float:
     """Geographic azimuth (degrees) of magnetic north for a cube.
 
@@ -53,12 +59,15 @@ def resolve_north_azimuth(
     north_azimuth : float, optional
         Explicit value, degrees from geographic north through east.
     cells : xarray.Dataset, optional
-        A cell grid from :func:`aurora_xr.geo.cells.cell_grid`.
+        A cell grid from :func:`aurora_xr.cube.grid.cell_grid`.
     time_dim : hashable
         Name of the time dimension.
     altitude_km : float, optional
         Emission altitude for the computed case; default the cube's
         ``altitude_km`` attribute, else 110 km.
+    context : CubeContext, optional
+        The cube's context when the caller has resolved it already (its station
+        and times are used for the computed case).
 
     Returns
     -------
@@ -77,21 +86,28 @@ def resolve_north_azimuth(
             "cannot find the magnetic north azimuth: pass north_azimuth= or cells= "
             f"(aurora_xr.geo.aacgm is unavailable: {exc})"
         ) from exc
-    from ..sky.stations import station_from_attrs
+    if context is not None:
+        site = context.require_site()
+        lat0, lon0, times = site.latitude, site.longitude, context.times
+    else:  # only the station and the times are needed: no check of the frames
+        from ..sky.stations import station_from_attrs
 
-    _, lat0, lon0, _ = station_from_attrs(dict(ds.attrs))
-    when = _middle_time(ds, time_dim)
+        _, lat0, lon0, _ = station_from_attrs(dict(ds.attrs))
+        times = ds[time_dim].values if time_dim in ds.coords else None
+    when = _middle_time(times, time_dim)
     alt = float(altitude_km if altitude_km is not None else ds.attrs.get("altitude_km", 110.0))
     return float(geomag.magnetic_north_azimuth(lat0, lon0, when=when, altitude_km=alt)) % 360.0
 
 
-def _middle_time(ds: xr.Dataset, time_dim: Hashable) -> _dt.datetime:
-    if time_dim not in ds.coords:
+def _middle_time(times: np.ndarray | None, time_dim: Hashable) -> _dt.datetime:
+    if times is not None:
+        times = np.atleast_1d(np.asarray(times, dtype="datetime64[ns]"))
+        times = times[~np.isnat(times)]
+    if times is None or times.size == 0:
         raise SchemaError(
             f"expected a {time_dim!r} coordinate to date the magnetic field; found none "
             "(or pass north_azimuth=)"
         )
-    times = np.atleast_1d(np.asarray(ds[time_dim].values, dtype="datetime64[ns]"))
     middle = times[0] + (times[-1] - times[0]) // 2
     return pd.Timestamp(middle).to_pydatetime()
 
@@ -139,21 +155,23 @@ def keogram(
     y_dim: Hashable = "y",
     x_dim: Hashable = "x",
     position_dim: Hashable = "position",
+    context: CubeContext | None = None,
 ) -> xr.DataArray:
     """The pixels along the magnetic meridian for every frame (lazy).
 
     Parameters
     ----------
     ds : xarray.Dataset
-        Image cube with camera calibration attributes.
+        Image cube with camera calibration attributes (an analytic lens, or a
+        per-pixel skymap whose grids are the cube's ``elevation``/``azimuth``).
     north_azimuth : float, optional
         Geographic azimuth of magnetic north in degrees; see
         :func:`resolve_north_azimuth` for where it comes from otherwise.
     cells : xarray.Dataset, optional
         Cell grid whose ``magnetic_north_azimuth`` attribute to use.
     n_samples : int, optional
-        Samples along the meridian; default one per pixel of the lens
-        diameter (``2 * ceil(lens_radius) + 1``).
+        Samples along the meridian; default one per pixel of the horizon-to-horizon
+        diameter (``2 * ceil(horizon_radius) + 1``).
     min_elevation : float
         Elevation in degrees at which the meridian starts and ends.
     variable : hashable
@@ -163,6 +181,8 @@ def keogram(
         Dimension names of the cube.
     position_dim : hashable
         Name of the new dimension along the meridian.
+    context : CubeContext, optional
+        The cube's context when the caller has resolved it already.
 
     Returns
     -------
@@ -171,7 +191,8 @@ def keogram(
         coordinates ``meridian_angle`` (signed zenith angle, positive towards
         magnetic north), ``elevation``, ``azimuth`` (geographic),
         ``pixel_x`` and ``pixel_y`` on ``position``. Samples that fall
-        outside the frame are left out. Attribute ``magnetic_north_azimuth``.
+        outside the frame or the camera's field of view are left out.
+        Attribute ``magnetic_north_azimuth``.
 
     Examples
     --------
@@ -187,19 +208,27 @@ def keogram(
             f"expected {variable!r} with dims ({time_dim!r}, {y_dim!r}, {x_dim!r}, ...); "
             f"found dims {tuple(data.dims)}"
         )
-    if time_dim in ds.coords:
-        check_times(ds[time_dim], name=str(time_dim))
-    cal = require_calibration(dict(ds.attrs))
-    north = resolve_north_azimuth(ds, north_azimuth=north_azimuth, cells=cells, time_dim=time_dim)
+    ctx = context_of(ds, context, time_dim=time_dim, y_dim=y_dim, x_dim=x_dim)
+    cal = ctx.require_calibration()
+    north = resolve_north_azimuth(
+        ds, north_azimuth=north_azimuth, cells=cells, time_dim=time_dim, context=ctx
+    )
     if n_samples is None:
-        n_samples = 2 * int(np.ceil(cal.lens_radius)) + 1
+        n_samples = 2 * int(np.ceil(cal.horizon_radius)) + 1
     angle, elevation, south = meridian_samples(n_samples, min_elevation=min_elevation)
     azimuth = np.where(south, north + 180.0, north) % 360.0
-    px, py = sky_to_pixel(elevation, azimuth, cal)
+    px, py = cal.sky_to_pixel(elevation, azimuth)
     xi = np.rint(px)
     yi = np.rint(py)
     height, width = data.sizes[y_dim], data.sizes[x_dim]
-    inside = (xi >= 0) & (xi <= width - 1) & (yi >= 0) & (yi <= height - 1)
+    with np.errstate(invalid="ignore"):  # NaN outside a skymap's field of view
+        inside = (xi >= 0) & (xi <= width - 1) & (yi >= 0) & (yi <= height - 1)
+    if cal.kind != "lens":  # a skymap's edge direction may round to an uncalibrated pixel
+        rows, cols = (
+            np.where(inside, yi, 0).astype(np.intp),
+            np.where(inside, xi, 0).astype(np.intp),
+        )
+        inside &= ctx.sky_mask[rows, cols]
     if not inside.any():
         raise SchemaError("no point of the magnetic meridian falls inside the frame")
     xi, yi = xi[inside].astype(np.intp), yi[inside].astype(np.intp)

@@ -2,19 +2,22 @@
 
 The numpy kernels are :func:`aurora_xr.sky.resample.view_calibration`,
 :func:`~aurora_xr.sky.resample.view_indices` and :func:`~aurora_xr.sky.resample.apply_view`;
-this module applies them lazily to cubes with :func:`xarray.apply_ufunc`.
+this module applies them lazily to cubes with :func:`xarray.apply_ufunc`. The cube's
+camera may be an analytic lens or an operator's per-pixel skymap (see
+:mod:`aurora_xr.sky.camera`); the view is always an analytic lens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from ..cube.context import CubeContext, context_of
 from ..errors import MissingDimensionError
-from ..sky.lens import sky_grids
+from ..sky.camera import Camera
 from ..sky.resample import apply_view, view_calibration, view_indices
 
 __all__ = ["to_magnetic_view"]
@@ -58,6 +61,7 @@ def to_magnetic_view(
     altitude_km: float = 110.0,
     when: Any = None,
     north_azimuth: float | None = None,
+    context: CubeContext | None = None,
     time_dim: Hashable = "time",
     y_dim: Hashable = "y",
     x_dim: Hashable = "x",
@@ -66,10 +70,13 @@ def to_magnetic_view(
 
     Every variable and coordinate on (``y_dim``, ``x_dim``) (frames, masks,
     probabilities, labels) is resampled by nearest neighbour onto a square
-    ``size`` x ``size`` view centred on the zenith, with the camera's lens
-    model and scale; the result is lazy on dask-backed input (one cheap gather
-    per chunk). The view carries its own ``calibration_*`` attributes and
-    ``elevation``/``azimuth`` coordinates, so it is itself a valid cube.
+    ``size`` x ``size`` view centred on the zenith, at the camera's scale and
+    with its lens model (equidistant when the camera is a per-pixel skymap);
+    the result is lazy on dask-backed input (one cheap gather per chunk). The
+    view carries its own ``calibration_*`` attributes (an analytic lens; those
+    of the source camera are replaced, its kind and name kept in
+    ``view_source_calibration``) and ``elevation``/``azimuth`` coordinates, so
+    it is itself a valid cube.
     Pixels without sky get NaN (floats), False (bool), -1 (signed integers,
     e.g. ``cell_index``) or 0 (unsigned integers, e.g. ``image``). Variables on
     only one of the two image dims are dropped.
@@ -79,13 +86,16 @@ def to_magnetic_view(
     obj : xarray.Dataset or DataArray
         A cube, or a variable carrying station and calibration attributes.
     size : int, optional
-        Side of the view in pixels; default ``2 * ceil(lens_radius) + 1``.
+        Side of the view in pixels; default ``2 * ceil(horizon_radius) + 1`` (the
+        lens radius, or a skymap's distance from the zenith pixel to the horizon).
     altitude_km : float
         Emission-shell height at which magnetic north is taken.
     when : year, datetime or datetime64, optional
         AACGM epoch; default mid-year of the year in the middle of the times.
     north_azimuth : float, optional
         Geographic azimuth of magnetic north, if already known (skips AACGM).
+    context : CubeContext, optional
+        The cube's context when the caller has resolved it already.
     time_dim, y_dim, x_dim : hashable
         Dimension names.
 
@@ -94,13 +104,11 @@ def to_magnetic_view(
     xarray.Dataset or DataArray
         Same kind as ``obj``.
     """
-    from ..geo.aacgm import _calibration_of, _site, cube_epoch, magnetic_north_azimuth
-
-    cal = _calibration_of(obj, y_dim, x_dim)
+    ctx = context_of(obj, context, time_dim=time_dim, y_dim=y_dim, x_dim=x_dim)
+    cal = ctx.require_calibration()
     if north_azimuth is None:
-        _, lat0, lon0, _ = _site(obj)
-        epoch = cube_epoch(obj, when, time_dim=time_dim)
-        north = magnetic_north_azimuth(lat0, lon0, when=epoch, altitude_km=altitude_km)
+        epoch = ctx.epoch(when)
+        north = ctx.magnetic_north(altitude_km=altitude_km, when=epoch)
         epoch_text = epoch.isoformat()
     else:
         north = float(north_azimuth)
@@ -108,10 +116,11 @@ def to_magnetic_view(
     target = view_calibration(cal, north, size)
     index = view_indices(cal, target)
     side = target.width
-    el, az = sky_grids(target)
+    el, az = target.sky_grids()
     view_attrs = {
         **target.to_attrs(),
         "view": "geomagnetic: magnetic north up, magnetic east left (looking up)",
+        "view_source_calibration": _source_text(cal),
         "magnetic_north_azimuth": float(north),
     }
     if epoch_text:
@@ -135,7 +144,7 @@ def to_magnetic_view(
     }
     if isinstance(obj, xr.DataArray):
         out_da = convert(obj).assign_coords(sky_coords)
-        out_da.attrs = {**obj.attrs, **view_attrs}
+        out_da.attrs = {**_without_calibration(obj.attrs), **view_attrs}
         return out_da
 
     on_image = [
@@ -150,5 +159,16 @@ def to_magnetic_view(
     data_vars = {name: convert(obj[name]) for name in on_image if name in obj.data_vars}
     coords = {name: convert(obj[name]) for name in on_image if name not in obj.data_vars}
     out = base.assign(data_vars).assign_coords(coords).assign_coords(sky_coords)
-    out.attrs = {**obj.attrs, **view_attrs}
+    out.attrs = {**_without_calibration(obj.attrs), **view_attrs}
     return out
+
+
+def _without_calibration(attrs: Mapping[Any, Any]) -> dict[Any, Any]:
+    """The attributes less those of the source camera (the view has its own)."""
+    return {k: v for k, v in attrs.items() if not str(k).startswith("calibration_")}
+
+
+def _source_text(cal: Camera) -> str:
+    """``"lens"`` or ``"skymap <name>"``: the calibration the view was resampled from."""
+    name = getattr(cal, "name", "")
+    return f"{cal.kind} {name}".strip()

@@ -1,8 +1,9 @@
 """Lazy segmentation of an image cube, chunk by chunk along time.
 
 :func:`segment` sees only a *predictor*: a picklable callable that maps
-``(n, H, W, 3)`` frames to ``(n, H, W)`` float32 aurora probabilities (the
-predictor contract of ``docs/dev/contracts.md``). It never imports torch: a
+``(n, H, W, C)`` frames (C = 3 for colour, 1 for a single-channel camera) to
+``(n, H, W)`` float32 aurora probabilities (the predictor contract of
+``docs/dev/contracts.md``). It never imports torch: a
 checkpoint path is turned into a predictor by :mod:`aurora_xr.model`, imported
 only when a path is given.
 
@@ -25,7 +26,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
-from ..cube.schema import validate_cube
+from ..cube.context import CubeContext, context_of
 from ..errors import ModelError, OptionError
 
 __all__ = [
@@ -139,12 +140,15 @@ class ChannelThresholdPredictor:
 
     def __call__(self, frames: NDArray[Any]) -> NDArray[np.float32]:
         frames = np.asarray(frames)
-        if frames.ndim != 4 or frames.shape[-1] != 3:
-            raise ModelError(f"expected frames of shape (n, H, W, 3); found {frames.shape}")
+        if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
+            raise ModelError(
+                f"expected frames of shape (n, H, W, 3) or (n, H, W, 1); found {frames.shape}"
+            )
         if frames.dtype not in (np.dtype("uint8"), np.dtype("uint16")):
             raise ModelError(f"expected uint8 or uint16 frames; found {frames.dtype}")
         table = self._table(frames.dtype)
-        return table[frames[..., _RGB.index(self.channel)]]
+        position = _RGB.index(self.channel) if frames.shape[-1] == 3 else 0
+        return table[frames[..., position]]
 
 
 # --------------------------------------------------------------------------
@@ -154,34 +158,66 @@ class ChannelThresholdPredictor:
 def resolve_predictor(
     model: Any, *, batch_size: int | None = None, device: str | None = None
 ) -> Predictor:
-    """A predictor from a predictor, a loaded model, a checkpoint path or a callable.
+    """A predictor from what a user passes as the model.
 
     Parameters
     ----------
-    model : Predictor, model object, str or os.PathLike, or callable
-        A checkpoint path gives an :class:`aurora_xr.model.Predictor` (torch is
-        imported only then; the network loads lazily, once per process); an
-        object with a ``predictor`` method gives its predictor; any other
-        callable ``frames -> probabilities`` is used as is.
+    model : path, Predictor, LoadedModel, torch.nn.Module or callable
+        * a checkpoint path (``str`` or ``os.PathLike``): an
+          :class:`aurora_xr.model.Predictor` on it (torch is imported only
+          then; the network loads lazily, once per process);
+        * an :class:`aurora_xr.model.Predictor` or any other callable
+          ``frames (n, H, W, C) -> probabilities (n, H, W)``: used as it is;
+        * an :class:`aurora_xr.model.LoadedModel` (any object with a
+          ``predictor()`` method that is not itself callable): its predictor;
+        * a torch ``nn.Module`` (e.g. from :func:`aurora_xr.build_model`):
+          wrapped by :meth:`aurora_xr.model.Predictor.from_module` with the
+          default preprocessing (robust levels, ImageNet normalisation, the
+          network run at the frame size; a single channel replicated to
+          three), on ``device`` (default: CUDA when available, else CPU).
     batch_size, device : optional
         Passed to the model's predictor when it is built here; ``device`` cannot
         be applied to a ready-made callable.
+
+    Raises
+    ------
+    OptionError
+        ``None``, or a device that a ready-made predictor cannot move to.
+    ModelError
+        Anything else that is not a model; the message lists what is accepted.
+
+    Notes
+    -----
+    torch is never imported here for a callable or a predictor: a module can
+    only be an ``nn.Module`` if torch is already imported, so the check looks
+    in ``sys.modules`` first.
     """
+    import sys
+
+    accepted = (
+        "a checkpoint path (str or os.PathLike), an aurora_xr.model.Predictor, an "
+        "aurora_xr.model.LoadedModel (or any object with a predictor() method), a torch "
+        "nn.Module (wrapped by Predictor.from_module with the default preprocessing), or a "
+        "callable frames (n, H, W, C) -> probabilities (n, H, W)"
+    )
     if model is None:
-        raise OptionError(
-            "expected a model (predictor, checkpoint path or callable) to segment with; found None"
-        )
+        raise OptionError(f"expected a model to segment with ({accepted}); found None")
+    options: dict[str, Any] = {}
+    if batch_size:
+        options["batch_size"] = int(batch_size)
     if isinstance(model, str | os.PathLike):
         from ..model import Predictor as CheckpointPredictor  # imports torch
 
-        options: dict[str, Any] = {"device": device or "auto"}
-        if batch_size:
-            options["batch_size"] = int(batch_size)
         # reads the checkpoint header only; the network loads lazily, once per process
-        return CheckpointPredictor(model, **options)
+        return CheckpointPredictor(model, device=device or "auto", **options)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        from ..model import Predictor as ModulePredictor
+
+        return ModulePredictor.from_module(model, device=device or "auto", **options)
     if not callable(model) and callable(getattr(model, "predictor", None)):
         return _predictor_from_model(model, batch_size=batch_size, device=device)
-    if callable(model):
+    if callable(model) and not isinstance(model, type):
         own = getattr(model, "device", None)
         if (
             device is not None
@@ -193,10 +229,7 @@ def resolve_predictor(
                 f"{getattr(model, 'device', None)!r} (pass a checkpoint path or a model instead)"
             )
         return model
-    raise OptionError(
-        "expected a model as a predictor, a checkpoint path or a callable; "
-        f"found {type(model).__name__}"
-    )
+    raise ModelError(f"expected a model: {accepted}; found {type(model).__name__}")
 
 
 def _predictor_from_model(model: Any, *, batch_size: int | None, device: str | None) -> Predictor:
@@ -236,7 +269,7 @@ def predictor_info(predictor: Any, threshold: float | None = None) -> dict[str, 
 def _predict_frames(
     frames: NDArray[Any], *, predictor: Predictor, batch_size: int | None
 ) -> NDArray[np.float32]:
-    """Run ``predictor`` over ``(n, H, W, 3)`` frames, ``batch_size`` at a time."""
+    """Run ``predictor`` over ``(n, H, W, C)`` frames, ``batch_size`` at a time."""
     n = frames.shape[0]
     if n == 0:
         return np.zeros(frames.shape[:3], dtype=np.float32)
@@ -268,6 +301,7 @@ def segment(
     threshold: float | None = None,
     batch_size: int | None = None,
     device: str | None = None,
+    context: CubeContext | None = None,
     image_var: Hashable = "image",
     time_dim: Hashable = "time",
     y_dim: Hashable = "y",
@@ -279,7 +313,8 @@ def segment(
     Parameters
     ----------
     ds : xarray.Dataset
-        Image cube with ``image`` (time, y, x, channel) uint8/uint16.
+        Image cube with ``image`` (time, y, x, channel) uint8/uint16, colour
+        (R, G, B) or single-channel; the predictor gets the frames as they are.
     model : Predictor, checkpoint path, model object or callable
         See :func:`resolve_predictor`.
     threshold : float, optional
@@ -290,6 +325,8 @@ def segment(
         a whole chunk for a plain callable).
     device : str, optional
         Device for a model loaded here (``"cuda"``, ``"cpu"``; default CUDA if available).
+    context : CubeContext, optional
+        The cube's context when the caller has resolved it already.
     image_var, time_dim, y_dim, x_dim, channel_dim : str
         Names in the cube.
 
@@ -308,24 +345,24 @@ def segment(
     >>> seg = segment(cube, ChannelThresholdPredictor())  # doctest: +SKIP
     >>> seg.aurora_mask.mean().compute()  # doctest: +SKIP
     """
-    validate_cube(
+    ctx = context_of(
         ds,
+        context,
         image_var=image_var,
         time_dim=time_dim,
         y_dim=y_dim,
         x_dim=x_dim,
         channel_dim=channel_dim,
-        check_calibration=False,
+        require_image=True,
     )
     if batch_size is not None and int(batch_size) < 1:
         raise OptionError(f"expected batch_size >= 1; found {batch_size}")
     predictor = resolve_predictor(model, batch_size=batch_size, device=device)
     info = predictor_info(predictor, threshold)
     image = ds[image_var]
-    if channel_dim in image.coords:
-        names = [str(c) for c in image[channel_dim].values]
-        if sorted(names) == sorted(_RGB) and tuple(names) != _RGB:
-            image = image.sel({channel_dim: list(_RGB)})
+    names = ctx.channels
+    if len(names) == 3 and tuple(names) != _RGB:
+        image = image.sel({channel_dim: list(_RGB)})
     if image.chunks is not None:
         image = image.chunk({y_dim: -1, x_dim: -1, channel_dim: -1})
     probability = xr.apply_ufunc(

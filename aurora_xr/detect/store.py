@@ -26,8 +26,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..cube.frames import time_chunks
-from ..cube.schema import validate_cube
+from ..cube.context import cube_context
 from ..errors import MissingVariableError, OptionError, SchemaError
 from .segmentation import MASK_VAR, PROBABILITY_VAR, predictor_info, resolve_predictor, segment
 
@@ -67,8 +66,8 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
     return dict(manifest)
 
 
-def _default_region(ds: xr.Dataset, time_dim: Hashable) -> int:
-    chunks = time_chunks(ds, time_dim=time_dim)
+def _default_region(chunks: tuple[int, ...] | None) -> int:
+    """The smallest multiple of the cube's time chunk that holds at least 1024 frames."""
     step = max(chunks) if chunks else 64
     return int(step * max(1, -(-1024 // step)))
 
@@ -125,17 +124,17 @@ def segment_to_store(
         When the folder holds a store made with other settings and
         ``overwrite`` is False.
     """
-    validate_cube(
+    ctx = cube_context(
         ds,
         image_var=image_var,
         time_dim=time_dim,
         y_dim=y_dim,
         x_dim=x_dim,
         channel_dim=channel_dim,
-        check_calibration=False,
+        require_image=True,
     )
     if region_frames is None:
-        region_frames = _default_region(ds, time_dim)
+        region_frames = _default_region(ctx.chunks)
     if int(region_frames) < 1:
         raise OptionError(f"expected region_frames >= 1; found {region_frames}")
     region_frames = int(region_frames)
@@ -191,6 +190,7 @@ def segment_to_store(
         seg = segment(
             part,
             predictor,
+            context=ctx.frames(start, stop),
             threshold=info["threshold"],
             batch_size=batch_size,
             image_var=image_var,

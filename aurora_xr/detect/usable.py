@@ -1,8 +1,9 @@
 """Which frames are usable for an occurrence map.
 
 A frame is usable when the sun is low enough (default below -10° elevation,
-from :func:`aurora_xr.geo.aacgm.sun_elevation`), it is not blank (the mean green
-value of the sky is at or above ``blank_level``) and not saturated (at most
+from :func:`aurora_xr.cube.frames.sun_elevation`), it is not blank (the mean value
+of the sky in the brightness channel, green for a colour camera and the only
+channel otherwise, is at or above ``blank_level``) and not saturated (at most
 ``max_saturated_fraction`` of the sky pixels at the top of the dtype in any
 channel). The moon and clouds are carried as variables and filter only when
 asked (``max_moon_elevation``, ``max_cloud_fraction``).
@@ -20,11 +21,10 @@ import numpy as np
 import xarray as xr
 from numpy.typing import NDArray
 
+from ..cube.context import CubeContext, context_of
 from ..cube.frames import frame_moon_elevation, frame_sun_elevation
-from ..cube.schema import validate_cube
+from ..cube.schema import brightness_channel
 from ..errors import MissingVariableError, OptionError
-from ..geo.aacgm import sky_grids_of
-from ..sky.lens import require_calibration
 
 __all__ = ["frame_statistics_kernel", "usable_frames"]
 
@@ -32,23 +32,23 @@ _STAT_DIM = "__frame_statistic"
 
 
 def frame_statistics_kernel(
-    frames: NDArray[Any], sky: NDArray[np.bool_], *, green: int
+    frames: NDArray[Any], sky: NDArray[np.bool_], *, channel: int
 ) -> NDArray[np.float32]:
-    """Mean green value and saturated fraction of the sky pixels of each frame.
+    """Mean brightness and saturated fraction of the sky pixels of each frame.
 
     Parameters
     ----------
-    frames : (T, H, W, 3) ndarray of uint8 or uint16
+    frames : (T, H, W, C) ndarray of uint8 or uint16
     sky : (H, W) ndarray of bool
         Pixels to consider (inside the lens circle).
-    green : int
-        Position of the green channel.
+    channel : int
+        Position of the brightness channel (green for a colour camera).
 
     Returns
     -------
     (T, 2) ndarray of float32
-        ``[:, 0]`` the mean green value, ``[:, 1]`` the fraction of sky pixels
-        with any channel at the dtype maximum.
+        ``[:, 0]`` the mean value of that channel, ``[:, 1]`` the fraction of sky
+        pixels with any channel at the dtype maximum.
     """
     t = frames.shape[0]
     flat = frames.reshape(t, -1, frames.shape[-1])
@@ -58,7 +58,7 @@ def frame_statistics_kernel(
         return out
     pixels = np.take(flat, where, axis=1)
     top = np.iinfo(frames.dtype).max
-    out[:, 0] = pixels[..., green].mean(axis=1, dtype=np.float64)
+    out[:, 0] = pixels[..., channel].mean(axis=1, dtype=np.float64)
     out[:, 1] = (pixels == top).any(axis=-1).mean(axis=1, dtype=np.float64)
     return out
 
@@ -71,6 +71,7 @@ def usable_frames(
     max_saturated_fraction: float | None = 0.1,
     max_moon_elevation: float | None = None,
     max_cloud_fraction: float | None = None,
+    context: CubeContext | None = None,
     image_var: Hashable = "image",
     time_dim: Hashable = "time",
     y_dim: Hashable = "y",
@@ -87,8 +88,12 @@ def usable_frames(
         Frames with the sun at or above this elevation (degrees) are unusable;
         None: no sun filter.
     blank_level : float or None
-        Frames whose mean green sky value is below this (counts of an 8-bit
-        frame; scaled by 65535/255 for 16-bit frames) are blank; None: no filter.
+        Frames whose mean sky value in the brightness channel (green for a
+        colour camera, else the only channel) is below this (counts of an 8-bit
+        frame) are blank; None: no filter. For 16-bit frames the level is in raw
+        counts, unscaled: scientific cameras write 12 to 16 significant bits above a
+        bias of their own (the real skies of THEMIS, TREx and Poker Flat sit at 400 to
+        11,000 counts), so only an empty frame is blank by default.
     max_saturated_fraction : float or None
         Frames with more than this fraction of saturated sky pixels are
         unusable; None: no filter.
@@ -99,6 +104,8 @@ def usable_frames(
     max_cloud_fraction : float or None
         Frames whose ``cloud_fraction`` variable exceeds this are unusable;
         default None (needs a ``cloud_fraction`` variable when set).
+    context : CubeContext, optional
+        The cube's context when the caller has resolved it already.
     image_var, time_dim, y_dim, x_dim, channel_dim : str
         Names in the cube.
 
@@ -106,18 +113,19 @@ def usable_frames(
     -------
     xarray.Dataset
         On ``time``: ``usable`` (bool; its ``filters`` attribute says which
-        filters were applied), ``sun_elevation``, ``green_mean``,
+        filters were applied), ``sun_elevation``, ``sky_mean``,
         ``saturated_fraction``, and ``moon_elevation``, ``moon_up``,
         ``cloud_fraction`` where known.
     """
-    validate_cube(
+    ctx = context_of(
         ds,
+        context,
         image_var=image_var,
         time_dim=time_dim,
         y_dim=y_dim,
         x_dim=x_dim,
         channel_dim=channel_dim,
-        check_calibration=False,
+        require_image=True,
     )
     for name, value in (
         ("max_saturated_fraction", max_saturated_fraction),
@@ -126,24 +134,9 @@ def usable_frames(
         if value is not None and not 0.0 <= value <= 1.0:
             raise OptionError(f"expected {name} in [0, 1] or None; found {value}")
     image = ds[image_var]
-    names = (
-        [str(c) for c in image[channel_dim].values]
-        if channel_dim in image.coords
-        else ["R", "G", "B"]
-    )
-    green = names.index("G") if "G" in names else 1
-    if "elevation" in ds.variables:
-        elevation = ds["elevation"]
-        if elevation.chunks is not None and "calibration_width" in ds.attrs:
-            # ds.chunk() makes the sky coordinates lazy too: rebuild them, compute nothing
-            elevation_values, _ = sky_grids_of(
-                ds, require_calibration(dict(ds.attrs)), y_dim=y_dim, x_dim=x_dim
-            )
-        else:
-            elevation_values = np.asarray(elevation.transpose(y_dim, x_dim).values)
-        sky = np.isfinite(elevation_values)
-    else:
-        sky = np.ones((image.sizes[y_dim], image.sizes[x_dim]), dtype=bool)
+    bright = brightness_channel(ctx.channels) if ctx.channels else 1
+    has_grids = "elevation" in ds.variables
+    sky = ctx.sky_mask if has_grids else np.ones(ctx.require_shape(), dtype=bool)
     sky_da = xr.DataArray(sky, dims=(y_dim, x_dim))
     if image.chunks is not None:
         image = image.chunk({y_dim: -1, x_dim: -1, channel_dim: -1})
@@ -156,13 +149,14 @@ def usable_frames(
         dask="parallelized",
         output_dtypes=[np.float32],
         dask_gufunc_kwargs={"output_sizes": {_STAT_DIM: 2}},
-        kwargs={"green": green},
+        kwargs={"channel": bright},
         keep_attrs=False,
     )
-    scale = 1.0 if image.dtype.itemsize == 1 else 65535.0 / 255.0
     out = xr.Dataset(coords={time_dim: ds[time_dim]})
-    out["green_mean"] = stats.isel({_STAT_DIM: 0}, drop=True).assign_attrs(
-        long_name="mean green value of the sky pixels", units="1"
+    out["sky_mean"] = stats.isel({_STAT_DIM: 0}, drop=True).assign_attrs(
+        long_name="mean value of the sky pixels in the brightness channel",
+        units="1",
+        channel=ctx.channels[bright] if ctx.channels else "G",
     )
     out["saturated_fraction"] = stats.isel({_STAT_DIM: 1}, drop=True).assign_attrs(
         long_name="fraction of sky pixels saturated in any channel", units="1"
@@ -172,18 +166,18 @@ def usable_frames(
     )
     filters: list[str] = []
     if max_sun_elevation is not None:
-        sun = frame_sun_elevation(ds, time_dim=time_dim)
+        sun = frame_sun_elevation(ds, context=ctx, time_dim=time_dim)
         out["sun_elevation"] = sun
         usable = usable & (sun < max_sun_elevation)
         filters.append(f"sun_elevation < {max_sun_elevation:g} degree")
     if blank_level is not None:
-        usable = usable & (out["green_mean"] >= blank_level * scale)
-        filters.append(f"green_mean >= {blank_level * scale:g}")
+        usable = usable & (out["sky_mean"] >= blank_level)
+        filters.append(f"sky_mean >= {blank_level:g}")
     if max_saturated_fraction is not None:
         usable = usable & (out["saturated_fraction"] <= max_saturated_fraction)
         filters.append(f"saturated_fraction <= {max_saturated_fraction:g}")
     if max_moon_elevation is not None:
-        moon = frame_moon_elevation(ds, time_dim=time_dim)
+        moon = frame_moon_elevation(ds, context=ctx, time_dim=time_dim)
         out["moon_elevation"] = moon
         usable = usable & ~(moon > max_moon_elevation)
         filters.append(f"moon_elevation <= {max_moon_elevation:g} degree")

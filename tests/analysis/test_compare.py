@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from aurora_xr.analysis.compare import compare_methods, truth_kind_kernel
+from aurora_xr.analysis.compare import compare_methods
+from aurora_xr.analysis.skill import truth_kind_kernel
 from aurora_xr.detect.segmentation import ChannelThresholdPredictor
 from aurora_xr.errors import MissingVariableError
 from aurora_xr.io.products import open_product, to_netcdf
@@ -57,7 +58,7 @@ def test_truth_kind_kernel_majority() -> None:
 
 def test_difference_misses_stationary_fcn_finds_it() -> None:
     out = compare_methods(sky(), PREDICTOR, cells=CELLS, usable=False, mlt_bins=24)
-    assert list(out.method.values) == ["fcn", "difference"]
+    assert list(out.detector.values) == ["fcn", "difference"]
     assert list(out.form.values) == ["all", "dynamic", "stationary"]
     recall = out.recall.to_pandas()
     assert recall.loc["fcn", "stationary"] == 1.0
@@ -69,12 +70,12 @@ def test_difference_misses_stationary_fcn_finds_it() -> None:
     tp = out.n_true_positive.to_pandas()
     assert tp.loc["fcn"].tolist() == [12, 6, 6]
     assert tp.loc["difference"].tolist() == [6, 6, 0]
-    assert out.n_false_positive.sel({"method": "fcn", "form": "all"}) == 0
-    assert out.n_false_positive.sel({"method": "difference", "form": "all"}) == 6
-    assert out.n_false_negative.sel({"method": "difference", "form": "stationary"}) == 6
-    assert float(out.precision.sel({"method": "difference", "form": "all"})) == 0.5
-    assert float(out.f1.sel({"method": "difference", "form": "all"})) == 0.5
-    assert float(out.f1.sel({"method": "fcn", "form": "all"})) == 1.0
+    assert out.n_false_positive.sel({"detector": "fcn", "form": "all"}) == 0
+    assert out.n_false_positive.sel({"detector": "difference", "form": "all"}) == 6
+    assert out.n_false_negative.sel({"detector": "difference", "form": "stationary"}) == 6
+    assert float(out.precision.sel({"detector": "difference", "form": "all"})) == 0.5
+    assert float(out.f1.sel({"detector": "difference", "form": "all"})) == 0.5
+    assert float(out.f1.sel({"detector": "fcn", "form": "all"})) == 1.0
     # agreement
     assert int(out.n_compared_frames) == 6
     assert out.n_only_fcn.sel(cell=0) == 6
@@ -89,31 +90,59 @@ def test_difference_misses_stationary_fcn_finds_it() -> None:
     frame = out.frame_agreement.values
     assert np.isnan(frame[:2]).all()
     np.testing.assert_allclose(frame[2:], 14 / 16)  # cell 0 and the cell just left differ
-    # occurrence on the method dimension
-    assert out.occurrence_rate.dims == ("method", "mlt", "cell")
+    # occurrence on the detector dimension
+    assert out.occurrence_rate.dims == ("detector", "mlt", "cell")
     n_obs = out.n_observed.sum("mlt").sel(cell=0)
     assert n_obs.values.tolist() == [8, 6]
     rate = (out.n_aurora.sum("mlt") / out.n_observed.sum("mlt")).sel(cell=0)
     assert rate.values.tolist() == [1.0, 0.0]
     assert np.isnan(out.rate_ratio.sel(cell=0)).all()  # the difference rate is 0 there
-    fcn_rate = out.occurrence_rate.sel({"method": "fcn"}, drop=True)
-    diff_rate = out.occurrence_rate.sel({"method": "difference"}, drop=True)
+    fcn_rate = out.occurrence_rate.sel({"detector": "fcn"}, drop=True)
+    diff_rate = out.occurrence_rate.sel({"detector": "difference"}, drop=True)
     ratio = (fcn_rate / diff_rate).where(diff_rate > 0)
     xr.testing.assert_allclose(out.rate_ratio, ratio.astype(np.float32))
     assert int((out.rate_ratio > 0).sum()) > 0
-    assert float(out.overall_rate.sel({"method": "fcn"})) == pytest.approx(16 / 128)
-    assert float(out.overall_rate.sel({"method": "difference"})) == pytest.approx(12 / 96)
+    assert float(out.overall_rate.sel({"detector": "fcn"})) == pytest.approx(16 / 128)
+    assert float(out.overall_rate.sel({"detector": "difference"})) == pytest.approx(12 / 96)
     assert float(out.overall_rate_ratio) == pytest.approx(1.0)
-    assert out.attrs["method"] == "fcn,difference"
+    assert out.attrs["detector"] == "fcn,difference"
     assert out.attrs["model_name"] == "channel_threshold"
     assert out.attrs["difference_lag"] == "2min"
+
+
+def test_detector_dimension_selects_by_keyword_and_survives_netcdf(tmp_path: Path) -> None:
+    out = compare_methods(sky(), PREDICTOR, cells=CELLS, usable=False, mlt_bins=4)
+    assert "method" not in out.variables
+    # the old name clashed with the fill-method argument of Dataset.sel; `detector` is a label
+    fcn = out.sel(detector="fcn")
+    xr.testing.assert_identical(fcn, out.isel(detector=0))
+    assert fcn.detector.item() == "fcn"
+    assert fcn.n_true_positive.values.tolist() == [12, 6, 6]
+    assert fcn.recall.values.tolist() == [1.0, 1.0, 1.0]
+    difference = out.sel(detector="difference")
+    xr.testing.assert_identical(difference, out.isel(detector=1))
+    assert difference.recall.values.tolist() == [0.5, 1.0, 0.0]
+    attrs = out.detector.attrs
+    assert attrs == {
+        "long_name": "detection method",
+        "comment": "fcn: cells of the FCN segmentation's aurora_mask; "
+        "difference: the frame-difference method of Jee et al. (2021)",
+    }
+    back = open_product(to_netcdf(out, tmp_path / "compare.nc"))
+    assert back.detector.dims == ("detector",)
+    assert back.detector.values.tolist() == ["fcn", "difference"]
+    assert back.detector.attrs == attrs
+    assert back.occurrence_rate.dims == ("detector", "mlt", "cell")
+    xr.testing.assert_equal(back.sel(detector="fcn").n_aurora, fcn.n_aurora)
+    xr.testing.assert_equal(back.sel(detector="difference").f1, difference.f1)
+    assert back.attrs["detector"] == "fcn,difference"
 
 
 def test_compare_uses_existing_mask_and_needs_one() -> None:
     ds = sky()
     truth_mask = ds.assign(aurora_mask=ds.aurora_truth)
     out = compare_methods(truth_mask, cells=CELLS, usable=False)
-    assert out.recall.sel({"method": "fcn"}).values.tolist() == [1.0, 1.0, 1.0]
+    assert out.recall.sel({"detector": "fcn"}).values.tolist() == [1.0, 1.0, 1.0]
     with pytest.raises(MissingVariableError, match="model"):
         compare_methods(ds, cells=CELLS, usable=False)
 
@@ -145,7 +174,7 @@ def test_compare_on_synthetic_sky_with_real_grid() -> None:
     assert "cell_vertices_mlat" in out.coords
     out = out.compute()
     # the truth itself as the "FCN": perfect wherever there is truth aurora
-    fcn = out.sel({"method": "fcn"})
+    fcn = out.sel({"detector": "fcn"})
     assert (fcn.n_false_positive == 0).all()
     assert (fcn.n_false_negative == 0).all()
     assert int(out.n_compared_frames) <= 6

@@ -9,12 +9,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from aurora_xr.analysis.occurrence import (
-    cell_detections,
-    cell_fraction,
-    occurrence_from_cube,
-    occurrence_map,
-)
+from aurora_xr.analysis.cube_occurrence import occurrence_from_cube
+from aurora_xr.analysis.detections import cell_detections, cell_fraction
+from aurora_xr.analysis.occurrence import occurrence_map
 from aurora_xr.detect.usable import usable_frames
 from aurora_xr.errors import (
     DtypeError,
@@ -102,7 +99,7 @@ def hand_detections(chunks: int | None = None) -> xr.DataArray:
         dims=("time", "cell"),
         coords={"time": TIMES, "cell": [0, 1, 2]},
         name="fcn_detection",
-        attrs={"method": "fcn", "min_fraction": 0.1, "model_checksum": "abc"},
+        attrs={"detector": "fcn", "min_fraction": 0.1, "model_checksum": "abc"},
     )
     return out.chunk({"time": chunks}) if chunks else out
 
@@ -132,7 +129,7 @@ def test_occurrence_counts_exact(chunks: int | None) -> None:
     assert occ.n_observed.dtype == np.int64
     np.testing.assert_allclose(occ.mlt.values, [3, 9, 15, 21])
     np.testing.assert_allclose(occ.mlt_bounds.values, [[0, 6], [6, 12], [12, 18], [18, 24]])
-    assert occ.attrs["method"] == "fcn"
+    assert occ.attrs["detector"] == "fcn"
     assert occ.attrs["model_checksum"] == "abc"
     assert occ.attrs["usable_filters"] == "hand-made"
     assert occ.attrs["n_frames"] == 6
@@ -252,7 +249,7 @@ def test_cell_detections_exact(chunks: int | None) -> None:
     assert set(zip(*np.nonzero(det.values), strict=True)) == {(0, 0), (2, 5)}
     assert det.attrs["model_checksum"] == "c"
     assert det.attrs["min_fraction"] == 0.1
-    assert det.attrs["method"] == "fcn"
+    assert det.attrs["detector"] == "fcn"
     assert "cell_mlat" in det.coords
     with pytest.raises(OptionError):
         cell_detections(ds, cells=cells, min_fraction=0.0)
@@ -296,7 +293,7 @@ def test_usable_frames() -> None:
     np.testing.assert_array_equal(flags.usable.values, [True] * 7 + [False, False, True])
     assert (flags.sun_elevation < -10).all()
     assert float(flags.saturated_fraction[8]) == 1.0
-    assert float(flags.green_mean[7]) == 0.0
+    assert float(flags.sky_mean[7]) == 0.0
     assert "sun_elevation < -10" in flags.usable.attrs["filters"]
     with_cloud = aurora_cube().assign(cloud_fraction=("time", np.linspace(0, 0.9, 10)))
     flags = usable_frames(with_cloud, max_cloud_fraction=0.5, max_sun_elevation=None)
@@ -313,7 +310,7 @@ def test_occurrence_from_cube_fcn(chunks: int | None) -> None:
     ds = aurora_cube(chunks)
     cells = cell_grid_of(square_cells(16, 4))
     with raise_if_dask_computes():
-        occ = occurrence_from_cube(ds, method="fcn", cells=cells, mlt_bins=24)
+        occ = occurrence_from_cube(ds, detector="fcn", cells=cells, mlt_bins=24)
     occ = occ.compute()
     mlt = occ.n_observed.sum("cell") / 16
     assert int(mlt.sum()) == 8  # the blank and the saturated frame are left out
@@ -321,7 +318,7 @@ def test_occurrence_from_cube_fcn(chunks: int | None) -> None:
     assert int(occ.n_aurora.sel(cell=15).sum()) == 4  # frames 0, 2, 4, 6 (8 is saturated)
     assert int(occ.n_aurora.sel(cell=5).sum()) == 0
     assert occ.attrs["station_code"] == "JBS"
-    assert occ.attrs["method"] == "fcn"
+    assert occ.attrs["detector"] == "fcn"
     assert "cell_mlat" in occ.coords
     # 12:00 UT at JBS is about 03:45 MLT
     busy = occ.mlt.values[occ.n_observed.sum("cell").values > 0]
@@ -332,21 +329,23 @@ def test_occurrence_from_cube_difference_and_errors() -> None:
     ds = aurora_cube(5)
     cells = square_cells(16, 4)
     occ = occurrence_from_cube(
-        ds, method="difference", cells=cells, usable=False, mlt_bins=1
+        ds, detector="difference", cells=cells, usable=False, mlt_bins=1
     ).compute()
     assert int(occ.n_observed.values[0, 0]) == 8  # frames 2..9 have a partner
-    assert occ.attrs["method"] == "difference"
+    assert occ.attrs["detector"] == "difference"
     assert occ.attrs["difference_lag"] == "2min"
-    with pytest.raises(OptionError, match="method"):
-        occurrence_from_cube(ds, method="magic", cells=cells)
+    with pytest.raises(OptionError, match="expected detector one of"):
+        occurrence_from_cube(ds, detector="magic", cells=cells)
+    with pytest.raises(TypeError, match="'method'"):  # renamed, no shim
+        occurrence_from_cube(ds, method="difference", cells=cells)  # type: ignore[call-arg]
     with pytest.raises(MissingVariableError, match="model"):
-        occurrence_from_cube(ds.drop_vars("aurora_mask"), method="fcn", cells=cells)
+        occurrence_from_cube(ds.drop_vars("aurora_mask"), detector="fcn", cells=cells)
 
 
 @pytest.mark.parametrize("by", [None, "season"])
 def test_product_round_trip(tmp_path: Path, by: str | None) -> None:
     ds = aurora_cube(4)
-    occ = occurrence_from_cube(ds, method="fcn", cells=cell_grid_of(square_cells(16, 4)), by=by)
+    occ = occurrence_from_cube(ds, detector="fcn", cells=cell_grid_of(square_cells(16, 4)), by=by)
     path = to_netcdf(occ, tmp_path / "occ.nc")
     back = open_product(path)
     written = prepare_product(occ).compute()
@@ -369,7 +368,7 @@ def test_products_carry_the_cell_grid_geometry(tmp_path: Path) -> None:
 
     ds = synthetic_cube(start="2020-06-19T06:00", n_frames=4, cadence="2min", size=64, seed=1)
     grid = ds.aurora.cells(n_cells=100)
-    occ = occurrence_from_cube(ds, method="difference", cells=grid)
+    occ = occurrence_from_cube(ds, detector="difference", cells=grid)
     cmp = compare_methods(ds, ChannelThresholdPredictor(), cells=grid)
     back = open_product(to_netcdf(cmp, tmp_path / "cmp.nc"))
     for product in (occ, cmp, back):

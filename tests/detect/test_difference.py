@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from aurora_xr.detect.difference import DEFAULT_THRESHOLDS, difference_detect, partner_indices
+from aurora_xr.detect.difference import DEFAULT_THRESHOLDS, difference_detect
+from aurora_xr.detect.difference_kernels import partner_indices
 from aurora_xr.errors import OptionError
 from tests._pipeline_cubes import cell_grid_of, make_cube, square_cells
 from tests.conftest import raise_if_dask_computes
@@ -84,7 +85,7 @@ def test_statistics_exact() -> None:
     assert set(zip(*np.nonzero(det), strict=True)) == {(2, 5), (3, 15)}  # G 6.0 is not > 6.0
     np.testing.assert_array_equal(out.difference_observed.values, [False, False, True, True])
     assert out.attrs["difference_threshold_R"] == 3.9
-    assert out.attrs["method"] == "difference"
+    assert out.attrs["detector"] == "difference"
     assert out.attrs["difference_lag"] == "2min"
 
 
