@@ -1,7 +1,7 @@
 """Training steps per second: fp32 against bf16 autocast, the memory layout, and ``"auto"``.
 
 For each architecture the same random batch goes through
-:func:`aurora_xr.model.training.train_step` (forward, BCE + Dice loss,
+:func:`aurora_xr.model.optimisation.train_step` (forward, BCE + Dice loss,
 backward, AdamW step) in fp32 (the baseline) and under bf16 autocast. The
 ratio bf16/fp32 is the speed-up that ``train(precision="auto")`` gets where
 the device computes bf16 natively (a CPU with AVX512-BF16 or AMX, a recent
@@ -10,8 +10,13 @@ Each precision runs in the default (contiguous) layout and in the
 channels-last layout that :func:`aurora_xr.model.train` uses; the baseline is
 fp32, contiguous.
 
+The last line printed is one JSON object: the rows and, per architecture,
+``auto_over_fp32`` (the channels-last layout and the precision ``"auto"``
+picks, against fp32 contiguous).
+
 Usage::
 
+    python benchmarks/bench_train.py --quick                           # < 3 minutes
     python benchmarks/bench_train.py                                   # fcn_resnet50, 128 px
     python benchmarks/bench_train.py --archs lraspp_mobilenet_v3_large --size 192
     python benchmarks/bench_train.py --device cuda --batch-size 16 --json out.json
@@ -23,14 +28,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from typing import Any
 
 import torch
 
 from aurora_xr.model import build_model
-from aurora_xr.model.predict import native_bf16, resolve_device, resolve_precision
-from aurora_xr.model.training import train_step
+from aurora_xr.model.devices import native_bf16, resolve_device, resolve_precision
+from aurora_xr.model.optimisation import train_step
 
 
 def _sync(device: torch.device) -> None:
@@ -94,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--json", default=None, help="also write the rows to this file")
+    parser.add_argument("--quick", action="store_true", help="LR-ASPP, 96 px, 3 steps")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.archs, args.size, args.steps, args.warmup = ["lraspp_mobilenet_v3_large"], 96, 3, 1
     if args.threads:
         torch.set_num_threads(args.threads)
     dev = resolve_device(args.device)
@@ -103,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         f"precision='auto' trains in {resolve_precision('auto', dev)}"
     )
     rows: list[dict[str, Any]] = []
+    auto = resolve_precision("auto", dev, training=True)
+    ratios: dict[str, float] = {}
     for arch in args.archs:
         got = bench(
             arch,
@@ -121,9 +132,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"x{row['ratio_vs_fp32']:.2f} vs fp32 contiguous  (loss {row['final_loss']})"
             )
         rows += got
+        chosen = next(r for r in got if r["precision"] == auto and r["layout"] == "channels_last")
+        ratios[arch] = chosen["ratio_vs_fp32"]
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    summary = {
+        "benchmark": "bench_train",
+        "device": str(dev),
+        "threads": torch.get_num_threads(),
+        "load_average": load,
+        "auto_precision": auto,
+        "auto_over_fp32": ratios,
+        "rows": rows,
+    }
+    print(json.dumps(summary))
     return 0
 
 

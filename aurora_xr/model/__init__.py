@@ -3,22 +3,51 @@
 This subpackage is the only part of aurora_xr that imports torch,
 torchvision and safetensors. Importing ``aurora_xr.model`` itself imports
 none of them: each name below is loaded from its submodule on first use.
-:mod:`aurora_xr.model.preprocess`, :mod:`aurora_xr.model.data` and
-:mod:`aurora_xr.model.metrics` are numpy only.
+:mod:`~aurora_xr.model.preprocess`, :mod:`~aurora_xr.model.levels`,
+:mod:`~aurora_xr.model.resampling`, :mod:`~aurora_xr.model.lens_masks`,
+:mod:`~aurora_xr.model.data`, :mod:`~aurora_xr.model.cube_source`,
+:mod:`~aurora_xr.model.prefetch` and :mod:`~aurora_xr.model.metrics` are numpy only.
 
 Submodules
 ----------
 build
     :func:`build_model`, :data:`ARCHITECTURES` (torchvision networks with a
     one-output aurora head; COCO weights from the local cache only).
+metadata
+    :class:`CheckpointMetadata` (what a checkpoint says about its network).
 checkpoint
     :func:`save_checkpoint`, :func:`load_checkpoint` (safetensors + JSON, no pickle).
-preprocess
-    :class:`Preprocessing` and the one preprocessing of training and inference.
-predict
-    :class:`Predictor` (numpy in, numpy out, lazy, picklable), :func:`load_model`.
+preprocess, levels, resampling, lens_masks
+    :class:`Preprocessing` and the one preprocessing of training and
+    inference for any camera (8/16-bit, colour or single-channel): robust
+    levels, the uniform contrast ratio, resize, lens mask, channels,
+    normalisation; the lens circle as a mask.
+device_prep
+    The same preprocessing in torch, on the network's device.
+devices
+    :func:`resolve_device`, :func:`resolve_plan` (precision, layout,
+    compilation; ``precision="auto"``) and autocast.
+network_cache
+    Networks ready for inference and the per-process cache of loaded ones
+    (:func:`clear_model_cache`).
+predictor, inference, prefetch
+    :class:`Predictor` (numpy in, numpy out, lazy, picklable;
+    :meth:`Predictor.from_module` for any torch module), the batched run
+    (pinned, prefetched batches on CUDA).
+loading
+    :func:`load_model`, :class:`LoadedModel`.
+data, cube_source
+    Labelled frames from a folder or an image cube; :func:`split_indices`.
+augment, randomisation
+    :class:`Augmentation` and the named recipes :data:`AUGMENTATIONS`
+    (``"basic"``, ``"real_sky"``: colour, levels, gamma, noise, resolution,
+    JPEG and grey frames drawn at random).
 training
-    :func:`train` (named so that ``aurora_xr.model.train`` stays the function).
+    :func:`train` (named so that ``aurora_xr.model.train`` stays the function)
+    and :class:`TrainResult`; its steps are in ``training_run`` (options, data,
+    network), ``epochs`` (the epoch loop), ``train_state`` (resumable state),
+    ``batches`` (labelled batches as tensors) and ``optimisation`` (loss, step,
+    schedule).
 evaluation
     :func:`evaluate`.
 """
@@ -29,25 +58,30 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .augment import Augmentation
+    from .augment import AUGMENTATIONS, Augmentation
     from .build import ARCHITECTURES, Architecture, build_model, pretrained_weights_file
     from .checkpoint import (
         Checkpoint,
-        CheckpointMetadata,
         file_checksum,
         load_checkpoint,
         read_metadata,
         save_checkpoint,
     )
-    from .data import DEFAULT_SPLIT, CubeSource, FolderSource, split_indices
+    from .cube_source import CubeSource
+    from .data import DEFAULT_SPLIT, FolderSource, split_indices
+    from .devices import ExecutionPlan, resolve_device, resolve_plan
     from .evaluation import EvaluationResult, evaluate
-    from .predict import LoadedModel, Predictor, clear_model_cache, load_model, resolve_device
+    from .loading import LoadedModel, load_model
+    from .metadata import CheckpointMetadata
+    from .network_cache import clear_model_cache
+    from .predictor import Predictor
     from .preprocess import Preprocessing, preprocess_frames
     from .training import TrainResult, train
     from .tta import TTA_MODES
 
 __all__ = [
     "ARCHITECTURES",
+    "AUGMENTATIONS",
     "DEFAULT_SPLIT",
     "TTA_MODES",
     "Architecture",
@@ -56,6 +90,7 @@ __all__ = [
     "CheckpointMetadata",
     "CubeSource",
     "EvaluationResult",
+    "ExecutionPlan",
     "FolderSource",
     "LoadedModel",
     "Predictor",
@@ -71,6 +106,7 @@ __all__ = [
     "pretrained_weights_file",
     "read_metadata",
     "resolve_device",
+    "resolve_plan",
     "save_checkpoint",
     "split_indices",
     "train",
@@ -81,24 +117,27 @@ _WHERE = {
     "Architecture": "build",
     "build_model": "build",
     "pretrained_weights_file": "build",
+    "AUGMENTATIONS": "augment",
     "Augmentation": "augment",
     "Checkpoint": "checkpoint",
-    "CheckpointMetadata": "checkpoint",
+    "CheckpointMetadata": "metadata",
     "file_checksum": "checkpoint",
     "load_checkpoint": "checkpoint",
     "read_metadata": "checkpoint",
     "save_checkpoint": "checkpoint",
     "DEFAULT_SPLIT": "data",
-    "CubeSource": "data",
+    "CubeSource": "cube_source",
     "FolderSource": "data",
     "split_indices": "data",
     "EvaluationResult": "evaluation",
     "evaluate": "evaluation",
-    "LoadedModel": "predict",
-    "Predictor": "predict",
-    "clear_model_cache": "predict",
-    "load_model": "predict",
-    "resolve_device": "predict",
+    "LoadedModel": "loading",
+    "Predictor": "predictor",
+    "clear_model_cache": "network_cache",
+    "load_model": "loading",
+    "resolve_device": "devices",
+    "resolve_plan": "devices",
+    "ExecutionPlan": "devices",
     "Preprocessing": "preprocess",
     "preprocess_frames": "preprocess",
     "TrainResult": "training",

@@ -9,7 +9,7 @@ A standard `safetensors <https://huggingface.co/docs/safetensors>`_ file:
 
   - ``"format"``: ``"aurora_xr.checkpoint"``,
   - ``"format_version"``: ``"1"``,
-  - ``"aurora_xr"``: a JSON object, :meth:`CheckpointMetadata.to_dict` —
+  - ``"aurora_xr"``: a JSON object, :meth:`.CheckpointMetadata.to_dict` —
     architecture, num_outputs, aux, preprocessing (contrast ratio,
     normalisation, input size, lens circle), threshold, training-data
     checksum, split, metrics, aurora_xr version, creation time, extra.
@@ -22,31 +22,28 @@ checkpoint's checksum (:func:`file_checksum`).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
 import struct
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..errors import CheckpointError, ModelError, OptionError
+from ..errors import CheckpointError, ModelError
 from .build import ARCHITECTURES, build_model, get_architecture, guess_architecture
 from .build import model_architecture as _model_architecture
-from .preprocess import Preprocessing
+from .metadata import CheckpointMetadata
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "Checkpoint",
-    "CheckpointMetadata",
     "file_checksum",
     "load_checkpoint",
     "model_from_checkpoint",
@@ -54,102 +51,12 @@ __all__ = [
     "read_tensors",
     "save_checkpoint",
     "save_tensors",
+    "tensors_checksum",
 ]
 
 FORMAT = "aurora_xr.checkpoint"
 FORMAT_VERSION = 1
 _MAX_HEADER = 100 * 1024 * 1024  # safetensors' own limit on the JSON header
-
-
-def _package_version() -> str:
-    from .. import __version__
-
-    return __version__
-
-
-def _utc_now() -> str:
-    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-
-
-@dataclass(frozen=True)
-class CheckpointMetadata:
-    """What a checkpoint says about its network.
-
-    Parameters
-    ----------
-    architecture : str
-        A name in :data:`~aurora_xr.model.ARCHITECTURES`.
-    num_outputs : int
-        Output channels of the head (1: aurora).
-    aux : bool
-        Whether the auxiliary classifier is kept.
-    preprocessing : Preprocessing
-        Contrast ratio, normalisation, input size, lens circle.
-    threshold : float
-        Probability at or above which a pixel is aurora (0.5).
-    training_data_checksum : str or None
-        SHA-256 of the training data (frames and masks).
-    split : dict or None
-        How the data were split: ``{"fractions": [...], "seed": int, "sizes": [...]}``.
-    metrics : dict
-        Validation/test metrics, e.g. ``{"val": {"iou": ...}, "test": {...}}``.
-    aurora_xr_version : str
-        Package version that wrote the checkpoint.
-    created : str
-        UTC time of writing (ISO 8601).
-    extra : dict
-        Anything else JSON-serialisable (training options, history, ...).
-    """
-
-    architecture: str
-    num_outputs: int = 1
-    aux: bool = False
-    preprocessing: Preprocessing = field(default_factory=Preprocessing)
-    threshold: float = 0.5
-    training_data_checksum: str | None = None
-    split: dict[str, Any] | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    aurora_xr_version: str = field(default_factory=_package_version)
-    created: str = field(default_factory=_utc_now)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        get_architecture(self.architecture)
-        if not 0.0 <= float(self.threshold) <= 1.0:
-            raise OptionError(f"threshold must lie in [0, 1], found {self.threshold}")
-        if isinstance(self.preprocessing, Mapping):
-            object.__setattr__(self, "preprocessing", Preprocessing.from_dict(self.preprocessing))
-        object.__setattr__(self, "threshold", float(self.threshold))
-        object.__setattr__(self, "num_outputs", int(self.num_outputs))
-
-    @property
-    def input_size(self) -> tuple[int, int] | None:
-        """``(height, width)`` of the network input (None: the frame size)."""
-        return self.preprocessing.input_size
-
-    def replace(self, **changes: Any) -> CheckpointMetadata:
-        """A copy with some fields changed."""
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        out["preprocessing"] = self.preprocessing.to_dict()
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CheckpointMetadata:
-        """Read :meth:`to_dict` output; unknown keys go to ``extra``."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in data.items() if k in known}
-        unknown = {k: v for k, v in data.items() if k not in known}
-        if unknown:
-            kwargs["extra"] = {**dict(kwargs.get("extra") or {}), **unknown}
-        if "architecture" not in kwargs:
-            raise CheckpointError("the checkpoint metadata names no architecture")
-        if isinstance(kwargs.get("preprocessing"), Mapping):
-            kwargs["preprocessing"] = Preprocessing.from_dict(kwargs["preprocessing"])
-        return cls(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -169,6 +76,15 @@ def file_checksum(path: str | os.PathLike[str]) -> str:
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 22), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def tensors_checksum(tensors: Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 (hex) of named tensors (a ``state_dict``): names and bytes, in name order."""
+    digest = hashlib.sha256()
+    for key, value in sorted(tensors.items()):
+        digest.update(key.encode())
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
 
 
@@ -315,7 +231,7 @@ def save_checkpoint(
         Where to write (conventionally ``*.safetensors``); written atomically.
     metadata : CheckpointMetadata or dict, optional
         Architecture, preprocessing, threshold, metrics, ... A dict is passed
-        to :class:`CheckpointMetadata`; ``architecture`` defaults to the one
+        to :class:`.CheckpointMetadata`; ``architecture`` defaults to the one
         recorded on the model.
 
     Returns

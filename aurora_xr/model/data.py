@@ -7,11 +7,12 @@ Two sources give frames and aurora masks, a batch at a time:
   synthetic archive (searched recursively); the lens circle comes from a
   calibration, the archive's ``synthetic_archive.json`` sidecar or a
   ``lens_mask.png``.
-* :class:`CubeSource`: an image cube (``xarray.Dataset``) with
-  ``aurora_truth``; frames are read (computed) per batch; the lens circle
-  comes from the ``elevation`` coordinate (NaN outside) or the calibration
-  attributes.
+* :class:`~aurora_xr.model.cube_source.CubeSource`: an image cube
+  (``xarray.Dataset``) with ``aurora_truth``; frames are read (computed) per
+  batch; the lens circle comes from the ``elevation`` coordinate (NaN
+  outside) or the calibration attributes.
 
+:func:`open_source` opens either from what a caller passes;
 :func:`split_indices` makes the seeded train/validation/test split.
 """
 
@@ -22,28 +23,18 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import (
-    CalibrationError,
-    DtypeError,
-    FrameSizeError,
-    MissingVariableError,
-    OptionError,
-    SchemaError,
-)
+from ..errors import CalibrationError, FrameSizeError, OptionError, SchemaError
 from ..sky.lens import Calibration
-from .preprocess import lens_mask_from_calibration, lens_mask_from_elevation
-
-if TYPE_CHECKING:
-    import xarray as xr
+from .cube_source import CubeSource
+from .lens_masks import lens_mask_from_calibration
 
 __all__ = [
     "DEFAULT_SPLIT",
-    "CubeSource",
     "FolderSource",
     "FrameSource",
     "open_source",
@@ -130,7 +121,7 @@ class FrameSource(Protocol):
     def __len__(self) -> int: ...
 
     def read(self, indices: Sequence[int]) -> tuple[NDArray[Any], NDArray[np.bool_]]:
-        """Frames ``(k, H, W, 3)`` (uint8/uint16) and masks ``(k, H, W)`` bool."""
+        """Frames ``(k, H, W, C)`` (uint8/uint16, C 1 or 3) and masks ``(k, H, W)`` bool."""
         ...
 
     def checksum(self) -> str:
@@ -148,9 +139,20 @@ def _read_image(path: Path) -> NDArray[Any]:
     with Image.open(path) as img:
         if img.mode in ("I;16", "I;16B", "I;16L", "I"):
             return np.asarray(img, dtype=np.uint16)
-        if img.mode not in ("RGB", "L", "1", "P", "RGBA", "LA"):
+        if img.mode not in ("RGB", "L", "1", "RGBA", "LA"):  # palette, CMYK, ...: colour
             return np.asarray(img.convert("RGB"))
         return np.asarray(img)
+
+
+def _as_frame(img: NDArray[Any], path: Path) -> NDArray[Any]:
+    """An image as ``(H, W, C)``: grey as one channel, colour as R, G, B (alpha dropped)."""
+    if img.ndim == 2:
+        return img[:, :, None]
+    if img.ndim == 3 and img.shape[2] in (1, 2):  # grey (with alpha)
+        return img[:, :, :1]
+    if img.ndim == 3 and img.shape[2] >= 3:
+        return img[:, :, :3]
+    raise FrameSizeError(f"{path} is neither a grey nor an RGB image (shape {img.shape})")
 
 
 _ARCHIVE_SIDECAR = "synthetic_archive.json"  # written by aurora_xr.datasets.write_synthetic_archive
@@ -208,9 +210,8 @@ class FolderSource:
         self.root = root
         self.frame_paths = frames
         self.mask_paths = masks
-        first = _read_image(frames[0])
-        if first.ndim != 3 or first.shape[2] < 3:
-            raise FrameSizeError(f"{frames[0]} is not an RGB image (shape {first.shape})")
+        first = _as_frame(_read_image(frames[0]), frames[0])
+        self._channels = int(first.shape[2])
         self._shape = (int(first.shape[0]), int(first.shape[1]))
         lens: NDArray[np.bool_] | None = None
         if calibration is not None:
@@ -245,10 +246,12 @@ class FolderSource:
         frames = []
         masks = []
         for i in indices:
-            img = _read_image(self.frame_paths[i])
-            if img.ndim != 3 or img.shape[2] < 3:
-                raise FrameSizeError(f"{self.frame_paths[i]} is not an RGB image")
-            img = img[..., :3]
+            img = _as_frame(_read_image(self.frame_paths[i]), self.frame_paths[i])
+            if img.shape[2] != self._channels:
+                raise FrameSizeError(
+                    f"{self.frame_paths[i].name} has {img.shape[2]} channels, the first frame "
+                    f"{self._channels}"
+                )
             raw = _read_image(self.mask_paths[i])
             mask = np.asarray(raw.any(axis=2) if raw.ndim == 3 else raw > 0, dtype=bool)
             if img.shape[:2] != self._shape or mask.shape != self._shape:
@@ -266,115 +269,6 @@ class FolderSource:
             for path in (frame, mask):
                 digest.update(path.name.encode())
                 digest.update(path.read_bytes())
-        return digest.hexdigest()
-
-
-# -- image cube ------------------------------------------------------------------------
-class CubeSource:
-    """Frames and truth masks of an image cube, read per batch.
-
-    Parameters
-    ----------
-    ds : xarray.Dataset
-        Image cube with ``image`` (time, y, x, channel) and ``aurora_truth``
-        (time, y, x); dask-backed variables are computed per batch only.
-    image_var, truth_var : str
-        Variable names.
-    time_dim, y_dim, x_dim, channel_dim : str
-        Dimension names.
-    calibration : Calibration, optional
-        Gives the lens circle when the cube has no ``elevation`` coordinate
-        (otherwise the calibration attributes are used, if any).
-    """
-
-    def __init__(
-        self,
-        ds: xr.Dataset,
-        *,
-        image_var: str = "image",
-        truth_var: str = "aurora_truth",
-        time_dim: str = "time",
-        y_dim: str = "y",
-        x_dim: str = "x",
-        channel_dim: str = "channel",
-        calibration: Calibration | None = None,
-    ) -> None:
-        for name in (image_var, truth_var):
-            if name not in ds.variables:
-                raise MissingVariableError(
-                    f"expected variable {name!r} in the cube (frames and aurora truth masks); "
-                    f"found {sorted(map(str, ds.data_vars))}"
-                )
-        image = ds[image_var]
-        dims = (time_dim, y_dim, x_dim, channel_dim)
-        if set(image.dims) != set(dims):
-            raise SchemaError(f"expected {image_var} dims {dims}, found {image.dims}")
-        image = image.transpose(*dims)
-        if channel_dim in image.coords:
-            labels = [str(v) for v in image[channel_dim].values]
-            if all(c in labels for c in "RGB") and labels != ["R", "G", "B"]:
-                image = image.sel({channel_dim: ["R", "G", "B"]})
-        if image.sizes[channel_dim] != 3:
-            raise FrameSizeError(
-                f"expected 3 channels (R, G, B) in {image_var}, found {image.sizes[channel_dim]}"
-            )
-        if image.dtype not in (np.uint8, np.uint16):
-            raise DtypeError(f"expected {image_var} of dtype uint8 or uint16, found {image.dtype}")
-        truth = ds[truth_var]
-        if set(truth.dims) != {time_dim, y_dim, x_dim}:
-            raise SchemaError(
-                f"expected {truth_var} dims {(time_dim, y_dim, x_dim)}, found {truth.dims}"
-            )
-        self._image = image
-        self._truth = truth.transpose(time_dim, y_dim, x_dim)
-        self._time_dim = time_dim
-        self._shape = (int(image.sizes[y_dim]), int(image.sizes[x_dim]))
-        lens: NDArray[np.bool_] | None = None
-        if calibration is not None:
-            lens = lens_mask_from_calibration(calibration, *self._shape)
-        elif "elevation" in ds.variables:
-            lens = lens_mask_from_elevation(ds["elevation"].transpose(y_dim, x_dim).values)
-        else:
-            try:
-                cal = Calibration.from_attrs(dict(ds.attrs))
-            except CalibrationError:
-                cal = None
-            if cal is not None:
-                lens = lens_mask_from_calibration(cal, *self._shape)
-        self._lens = lens
-        if time_dim in ds.coords:
-            self._ids = [str(t) for t in ds[time_dim].values]
-        else:
-            self._ids = [str(i) for i in range(image.sizes[time_dim])]
-
-    @property
-    def frame_shape(self) -> tuple[int, int]:
-        return self._shape
-
-    @property
-    def lens_mask(self) -> NDArray[np.bool_] | None:
-        return self._lens
-
-    @property
-    def ids(self) -> list[str]:
-        return self._ids
-
-    def __len__(self) -> int:
-        return int(self._image.sizes[self._time_dim])
-
-    def read(self, indices: Sequence[int]) -> tuple[NDArray[Any], NDArray[np.bool_]]:
-        idx = np.asarray(indices, dtype=np.int64)
-        frames = np.asarray(self._image.isel({self._time_dim: idx}).values)
-        masks = np.asarray(self._truth.isel({self._time_dim: idx}).values).astype(bool)
-        return frames, masks
-
-    def checksum(self, *, block: int = 64) -> str:
-        digest = hashlib.sha256()
-        digest.update(repr((len(self), self._shape, str(self._image.dtype))).encode())
-        for start in range(0, len(self), block):
-            frames, masks = self.read(range(start, min(start + block, len(self))))
-            digest.update(np.ascontiguousarray(frames).tobytes())
-            digest.update(np.packbits(masks).tobytes())
         return digest.hexdigest()
 
 

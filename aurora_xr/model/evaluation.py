@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import OptionError
+from ..errors import ModelError, OptionError
 from .data import DEFAULT_SPLIT, FrameSource, open_source, split_indices
+from .loading import LoadedModel
 from .metrics import cell_labels, check_cell_index, confusion_counts, scores
-from .predict import LoadedModel, Predictor
+from .predictor import Predictor
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -169,14 +170,18 @@ def _as_predictor(
         return model.predictor(**options)
     if isinstance(model, str | os.PathLike):
         return Predictor(model, **options)
-    raise OptionError(
-        "expected a checkpoint path, a LoadedModel or a Predictor to evaluate; "
-        f"found {type(model).__name__}"
+    from torch import nn
+
+    if isinstance(model, nn.Module):
+        return Predictor.from_module(model, **options)
+    raise ModelError(
+        "expected a checkpoint path, a LoadedModel, a Predictor or a torch nn.Module to "
+        f"evaluate; found {type(model).__name__}"
     )
 
 
 def evaluate(
-    checkpoint_or_predictor: str | os.PathLike[str] | Predictor | LoadedModel,
+    checkpoint_or_predictor: Any,
     source: Any,
     *,
     split: str = "test",
@@ -202,8 +207,9 @@ def evaluate(
 
     Parameters
     ----------
-    checkpoint_or_predictor : path, Predictor or LoadedModel
-        The model.
+    checkpoint_or_predictor : path, Predictor, LoadedModel or torch.nn.Module
+        The model (a module is wrapped by :meth:`.Predictor.from_module`
+        with the default preprocessing).
     source : path or xarray.Dataset
         A folder of ``<name>_rgb.png``/``<name>_mask.png`` frames or an image
         cube with ``aurora_truth``.
@@ -255,7 +261,7 @@ def evaluate(
         channel_dim=channel_dim,
     )
     meta = predictor.metadata
-    split_info = dict(meta.split or {})
+    split_info = dict((meta.split if meta is not None else None) or {})
     if split == "all":
         indices = np.arange(len(src))
         used_fractions: list[float] | None = None

@@ -1,21 +1,33 @@
-"""The one preprocessing shared by training and inference (numpy only, no torch).
+"""The one preprocessing shared by training and inference (numpy reference, no torch).
 
-A frame goes through these steps, in this order:
+Any camera's frames, ``(n, H, W, C)`` with ``C = 3`` (R, G, B) or ``C = 1``
+(a single-channel camera: white light, 557.7 nm, 630.0 nm, ...), 8- or
+16-bit, go through these steps, in this order:
 
-1. scale to [0, 1]: ``uint8 / 255``, ``uint16 / 65535`` (floats are taken as
-   already scaled and clipped);
-2. the uniform contrast ratio: every frame multiplied by the same ratio and
-   clipped to [0, 1] (the paper contrast-stretched its frames with one
+1. **levels**: to [0, 1] by the frame's robust black and white levels
+   (``levels="robust"``, the default: per frame, the 1st and 99.5th
+   percentiles of the pixels inside the lens circle, all channels pooled,
+   with the gain capped at 10x; see :mod:`aurora_xr.model.levels`), or by
+   the dtype's maximum (``levels="dtype"``, checkpoints written before
+   levels existed);
+2. **the uniform contrast ratio**: every frame multiplied by the same ratio
+   and clipped to [0, 1] (the paper contrast-stretched its frames with one
    uniform ratio before labelling);
-3. an optional resize to the network input size (antialiased linear filter);
-4. the area outside the lens circle set to black;
-5. ImageNet normalisation (``(x - mean) / std`` per channel), channels first.
+3. an optional **resize** to the network input size (antialiased linear
+   filter, :mod:`aurora_xr.model.resampling`);
+4. the area **outside the lens circle** set to black;
+5. **channels**: a single channel is replicated to the three input channels
+   of the network (grey); colour frames stay R, G, B;
+6. **ImageNet normalisation** (``(x - mean) / std`` per channel), channels first.
 
-Steps 1–4 are :func:`prepare_frames`; step 5 is :func:`normalize`.
+Steps 1-5 are :func:`prepare_frames`; step 6 is :func:`normalize`.
 Training applies its augmentation between the two; inference calls
-:func:`preprocess_frames`, which runs all five. Probabilities come back to
+:func:`preprocess_frames`, which runs all six. Probabilities come back to
 the frame size with :func:`postprocess_probabilities`, which also zeroes the
-area outside the lens circle.
+area outside the lens circle. The options are a :class:`Preprocessing`,
+stored in every checkpoint. The predictor and training run the same steps on
+a torch device (:mod:`aurora_xr.model.device_prep`); this module is their
+reference, and the tests hold the two to 1e-5.
 """
 
 from __future__ import annotations
@@ -28,18 +40,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import DtypeError, FrameSizeError, OptionError
-from ..sky.lens import Calibration, sky_grids
+from ..errors import FrameSizeError, OptionError
+from .lens_masks import check_lens_mask
+from .levels import check_levels, frame_levels, scale_to_unit
+from .resampling import as_size, resize_mask, resize_stack
 
 __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "LEGACY_LEVELS",
     "Preprocessing",
     "apply_contrast",
-    "lens_circle_from_mask",
-    "lens_mask_from_calibration",
-    "lens_mask_from_circle",
-    "lens_mask_from_elevation",
+    "check_frames",
     "normalize",
     "postprocess_probabilities",
     "prepare_frames",
@@ -47,6 +59,7 @@ __all__ = [
     "resize_mask",
     "resize_stack",
     "scale_to_unit",
+    "to_unit",
 ]
 
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
@@ -54,6 +67,12 @@ IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 """Per-channel standard deviation (R, G, B) of the ImageNet normalisation."""
+
+LEGACY_LEVELS = "dtype"
+"""The levels of a checkpoint whose preprocessing does not name any (written before them)."""
+
+CHANNELS = (1, 3)
+"""Channel counts a frame may have: one (a single-channel camera) or three (R, G, B)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,17 @@ class Preprocessing:
     contrast_ratio : float
         Uniform contrast ratio: frames scaled to [0, 1] are multiplied by it
         and clipped to [0, 1]. ``1.0`` leaves them unchanged.
+    levels : {"robust", "dtype"}
+        How raw frames come to [0, 1] (step 1): per-frame robust black and
+        white levels (the default), or the dtype's maximum. A checkpoint
+        whose preprocessing names no levels was written before they existed
+        and reads as ``"dtype"``.
+    black_percentile, white_percentile : float
+        Percentiles (0-100) of the sampled lens pixels taken as the black and
+        white levels (``"robust"`` only).
+    min_span : float
+        Smallest white-minus-black span as a fraction of the full scale: the
+        stretch gains at most ``1 / min_span`` (``"robust"`` only).
     mean, std : tuple of 3 float
         Per-channel (R, G, B) normalisation.
     input_size : (int, int) or None
@@ -82,6 +112,10 @@ class Preprocessing:
     """
 
     contrast_ratio: float = 1.0
+    levels: str = "robust"
+    black_percentile: float = 1.0
+    white_percentile: float = 99.5
+    min_span: float = 0.1
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     input_size: tuple[int, int] | None = None
@@ -93,6 +127,19 @@ class Preprocessing:
         if not (np.isfinite(ratio) and ratio > 0):
             raise OptionError(f"contrast_ratio must be a finite number > 0, found {ratio}")
         object.__setattr__(self, "contrast_ratio", ratio)
+        check_levels(self.levels)
+        black, white = float(self.black_percentile), float(self.white_percentile)
+        if not 0.0 <= black < white <= 100.0:
+            raise OptionError(
+                "black_percentile and white_percentile must satisfy 0 <= black < white <= 100, "
+                f"found {black} and {white}"
+            )
+        span = float(self.min_span)
+        if not 0.0 < span <= 1.0:
+            raise OptionError(f"min_span must lie in (0, 1], found {span}")
+        object.__setattr__(self, "black_percentile", black)
+        object.__setattr__(self, "white_percentile", white)
+        object.__setattr__(self, "min_span", span)
         for name in ("mean", "std"):
             values = tuple(float(v) for v in getattr(self, name))
             if len(values) != 3 or not all(np.isfinite(values)):
@@ -101,7 +148,7 @@ class Preprocessing:
         if min(self.std) <= 0:
             raise OptionError(f"std must be > 0 for every channel, found {self.std}")
         if self.input_size is not None:
-            size = _as_size(self.input_size)
+            size = as_size(self.input_size)
             object.__setattr__(self, "input_size", size)
         if self.lens_circle is not None:
             circle = tuple(float(v) for v in self.lens_circle)
@@ -121,6 +168,10 @@ class Preprocessing:
         """JSON-safe dictionary (inverse of :meth:`from_dict`)."""
         return {
             "contrast_ratio": self.contrast_ratio,
+            "levels": self.levels,
+            "black_percentile": self.black_percentile,
+            "white_percentile": self.white_percentile,
+            "min_span": self.min_span,
             "mean": list(self.mean),
             "std": list(self.std),
             "input_size": None if self.input_size is None else list(self.input_size),
@@ -130,7 +181,11 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Preprocessing:
-        """Read a dictionary written by :meth:`to_dict` (unknown keys are an error)."""
+        """Read a dictionary written by :meth:`to_dict` (unknown keys are an error).
+
+        Without ``levels`` (a checkpoint written before levels existed) the
+        levels are :data:`LEGACY_LEVELS`, as that checkpoint was trained.
+        """
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -138,60 +193,23 @@ class Preprocessing:
                 f"unknown preprocessing fields {unknown}; expected some of {sorted(known)}"
             )
         kwargs: dict[str, Any] = dict(data)
+        kwargs.setdefault("levels", LEGACY_LEVELS)
         for key in ("mean", "std", "input_size", "lens_circle"):
             if kwargs.get(key) is not None:
                 kwargs[key] = tuple(kwargs[key])
         return cls(**kwargs)
 
 
-def _as_size(size: Any) -> tuple[int, int]:
-    """``(height, width)`` from an int or a pair of ints."""
-    if isinstance(size, int | np.integer):
-        size = (int(size), int(size))
-    try:
-        height, width = (int(v) for v in size)
-    except (TypeError, ValueError) as exc:
-        raise OptionError(f"a size must be an int or (height, width), found {size!r}") from exc
-    if height < 1 or width < 1:
-        raise OptionError(f"a size must be positive, found {(height, width)}")
-    return height, width
+def check_frames(frames: Any) -> None:
+    """Raise :class:`~aurora_xr.errors.FrameSizeError` unless ``frames`` is ``(n, H, W, C)``.
 
-
-def _check_frames(frames: np.ndarray) -> None:
-    if frames.ndim != 4 or frames.shape[-1] != 3:
-        raise FrameSizeError(
-            f"expected frames of shape (n, height, width, 3), found shape {frames.shape}"
-        )
-
-
-# -- steps ----------------------------------------------------------------------
-def scale_to_unit(frames: np.ndarray) -> NDArray[np.float32]:
-    """Frames scaled to [0, 1] as float32.
-
-    Parameters
-    ----------
-    frames : ndarray
-        ``uint8`` (divided by 255), ``uint16`` (divided by 65535) or floating
-        point (taken as already in [0, 1] and clipped).
-
-    Raises
-    ------
-    DtypeError
-        For any other dtype.
-
-    Examples
-    --------
-    >>> scale_to_unit(np.array([0, 51, 255], dtype=np.uint8)).tolist()
-    [0.0, 0.20000000298023224, 1.0]
+    ``C`` is 1 (a single-channel camera) or 3 (R, G, B).
     """
-    arr = np.asarray(frames)
-    if arr.dtype == np.uint8:
-        return arr.astype(np.float32) / np.float32(255.0)
-    if arr.dtype == np.uint16:
-        return arr.astype(np.float32) / np.float32(65535.0)
-    if np.issubdtype(arr.dtype, np.floating):
-        return np.clip(np.nan_to_num(arr.astype(np.float32)), 0.0, 1.0)
-    raise DtypeError(f"expected frames of dtype uint8, uint16 or float, found {arr.dtype}")
+    if frames.ndim != 4 or frames.shape[-1] not in CHANNELS:
+        raise FrameSizeError(
+            "expected frames of shape (n, height, width, 3) for R, G, B or (n, height, width, 1) "
+            f"for a single-channel camera, found shape {frames.shape}"
+        )
 
 
 def apply_contrast(unit: np.ndarray, ratio: float) -> NDArray[np.float32]:
@@ -202,111 +220,32 @@ def apply_contrast(unit: np.ndarray, ratio: float) -> NDArray[np.float32]:
     return np.clip(out * np.float32(ratio), 0.0, 1.0)
 
 
-def _resize_weights(n_in: int, n_out: int) -> NDArray[np.float32]:
-    """(n_out, n_in) matrix of the resampling filter :func:`resize_stack` applies.
+def to_unit(
+    frames: np.ndarray, preprocessing: Preprocessing, *, lens_mask: np.ndarray | None = None
+) -> NDArray[np.float32]:
+    """Step 1: raw frames ``(n, H, W, C)`` to [0, 1] by the preprocessing's levels.
 
-    An antialiased linear (triangle) filter: pixel centres follow the
-    half-pixel convention; the filter widens by the reduction factor when
-    shrinking, so that every input pixel contributes (no aliasing), and rows
-    are renormalised at the edges (edge clamping). This is the reference
-    definition (Pillow's ``BILINEAR`` resampling, which does the work, is the
-    same filter; the tests check it).
+    ``lens_mask`` (True inside the lens circle) restricts the pixels that
+    the robust levels are estimated on.
     """
-    scale = n_in / n_out
-    support = max(scale, 1.0)
-    centres = (np.arange(n_out) + 0.5) * scale - 0.5
-    taps = np.arange(n_in, dtype=np.float64)
-    weights = np.maximum(0.0, 1.0 - np.abs(taps[None, :] - centres[:, None]) / support)
-    weights /= weights.sum(axis=1, keepdims=True)
-    return weights.astype(np.float32)
-
-
-def resize_stack(images: np.ndarray, size: tuple[int, int] | int) -> NDArray[np.float32]:
-    """Resize a stack of images ``(n, H, W[, C])`` to ``size`` = (height, width).
-
-    An antialiased linear filter (see :func:`_resize_weights`), in float32,
-    run by Pillow one plane at a time (fast, and it releases the GIL). The
-    identity when the size already matches.
-    """
-    from PIL import Image
-
-    out_h, out_w = _as_size(size)
-    arr = np.asarray(images, dtype=np.float32)
-    if arr.ndim not in (3, 4):
-        raise FrameSizeError(f"expected images (n, H, W) or (n, H, W, C), found {arr.shape}")
-    n, height, width = arr.shape[:3]
-    if (height, width) == (out_h, out_w):
-        return arr
-    tail = arr.shape[3:]
-    channels = int(np.prod(tail)) if tail else 1
-    planes = arr.reshape(n, height, width, channels)
-    out = np.empty((n, out_h, out_w, channels), dtype=np.float32)
-    for i in range(n):
-        for c in range(channels):
-            plane = Image.fromarray(np.ascontiguousarray(planes[i, :, :, c]))
-            out[i, :, :, c] = np.asarray(
-                plane.resize((out_w, out_h), Image.Resampling.BILINEAR), dtype=np.float32
-            )
-    return out.reshape((n, out_h, out_w, *tail))
-
-
-def resize_mask(mask: np.ndarray, size: tuple[int, int] | int) -> NDArray[np.bool_]:
-    """Resize boolean masks ``(H, W)`` or ``(n, H, W)``: linear filter, then >= 0.5."""
-    arr = np.asarray(mask, dtype=bool)
-    single = arr.ndim == 2
-    stack = arr[None] if single else arr
-    if stack.shape[1:3] == _as_size(size):
-        return arr.copy()
-    out = resize_stack(stack.astype(np.float32), size) >= 0.5
-    return out[0] if single else out
-
-
-def lens_mask_from_elevation(elevation: np.ndarray) -> NDArray[np.bool_]:
-    """True inside the lens circle: where the elevation coordinate is finite."""
-    el = np.asarray(elevation, dtype=float)
-    if el.ndim != 2:
-        raise FrameSizeError(f"expected a (y, x) elevation image, found shape {el.shape}")
-    return np.isfinite(el)
-
-
-def lens_mask_from_calibration(
-    calibration: Calibration, height: int | None = None, width: int | None = None
-) -> NDArray[np.bool_]:
-    """True inside the lens circle of ``calibration`` (scaled to ``height`` x ``width``)."""
-    cal = calibration
-    if height is not None and width is not None and (height, width) != (cal.height, cal.width):
-        cal = cal.scaled(int(width), int(height))
-    elevation, _ = sky_grids(cal)
-    return np.isfinite(elevation)
-
-
-def lens_mask_from_circle(
-    circle: tuple[float, float, float], height: int, width: int
-) -> NDArray[np.bool_]:
-    """True inside a lens circle given as fractions (see :class:`Preprocessing`)."""
-    fx, fy, fr = circle
-    zx = fx * width - 0.5
-    zy = fy * height - 0.5
-    radius = fr * min(height, width)
-    yy, xx = np.mgrid[0:height, 0:width]
-    return np.hypot(xx - zx, yy - zy) <= radius
-
-
-def lens_circle_from_mask(mask: np.ndarray) -> tuple[float, float, float] | None:
-    """The circle of a lens mask as fractions: centroid, and the radius of equal area.
-
-    Returns None when the mask is empty or covers the whole frame (no lens edge).
-    """
-    arr = np.asarray(mask, dtype=bool)
-    count = int(arr.sum())
-    if count == 0 or count == arr.size:
-        return None
-    height, width = arr.shape
-    yy, xx = np.nonzero(arr)
-    zx = (float(xx.mean()) + 0.5) / width
-    zy = (float(yy.mean()) + 0.5) / height
-    radius = float(np.sqrt(count / np.pi)) / min(height, width)
-    return zx, zy, radius
+    arr = np.asarray(frames)
+    if preprocessing.levels == "dtype":
+        return scale_to_unit(arr)
+    black, span = frame_levels(
+        arr,
+        lens=lens_mask,
+        black_percentile=preprocessing.black_percentile,
+        white_percentile=preprocessing.white_percentile,
+        min_span=preprocessing.min_span,
+    )
+    values = arr.astype(np.float32)
+    if np.issubdtype(arr.dtype, np.floating):
+        values = np.clip(np.nan_to_num(values), 0.0, 1.0)
+    shape = (-1, 1, 1, 1)
+    out = (values - black.astype(np.float32).reshape(shape)) / span.astype(np.float32).reshape(
+        shape
+    )
+    return np.clip(out, 0.0, 1.0)
 
 
 def prepare_frames(
@@ -315,46 +254,46 @@ def prepare_frames(
     *,
     lens_mask: np.ndarray | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_] | None]:
-    """Steps 1–4: scale, contrast, resize, mask; channels last, values in [0, 1].
+    """Steps 1-5: levels, contrast, resize, mask, channels; channels last, in [0, 1].
 
     Parameters
     ----------
-    frames : (n, H, W, 3) ndarray
-        Raw frames (R, G, B).
+    frames : (n, H, W, C) ndarray
+        Raw frames: ``C = 3`` (R, G, B) or ``C = 1``; uint8, uint16 or float.
     preprocessing : Preprocessing
-        The options (contrast ratio, input size, masking).
+        The options (levels, contrast ratio, input size, masking).
     lens_mask : (H, W) bool ndarray, optional
-        True inside the lens circle. Without it nothing is masked.
+        True inside the lens circle. Without it nothing is masked and the
+        levels are estimated on the whole frame.
 
     Returns
     -------
     unit : (n, h, w, 3) float32 ndarray
-        Frames in [0, 1] at the network input size.
+        Frames in [0, 1] at the network input size, three channels.
     lens : (h, w) bool ndarray or None
         The lens mask at the network input size (None when not masking).
     """
     arr = np.asarray(frames)
-    _check_frames(arr)
-    unit = apply_contrast(scale_to_unit(arr), preprocessing.contrast_ratio)
+    check_frames(arr)
     height, width = arr.shape[1:3]
-    lens: NDArray[np.bool_] | None = None
-    if lens_mask is not None and preprocessing.mask_outside_lens:
-        lens = np.asarray(lens_mask, dtype=bool)
-        if lens.shape != (height, width):
-            raise FrameSizeError(
-                f"the lens mask has shape {lens.shape}, the frames are {(height, width)}"
-            )
+    lens_full = None if lens_mask is None else check_lens_mask(lens_mask, (height, width))
+    unit = apply_contrast(
+        to_unit(arr, preprocessing, lens_mask=lens_full), preprocessing.contrast_ratio
+    )
+    lens = lens_full if preprocessing.mask_outside_lens else None
     if preprocessing.input_size is not None and preprocessing.input_size != (height, width):
         unit = resize_stack(unit, preprocessing.input_size)
         if lens is not None:
             lens = resize_mask(lens, preprocessing.input_size)
     if lens is not None:
         unit = np.where(lens[None, :, :, None], unit, np.float32(0.0))
+    if unit.shape[-1] == 1:
+        unit = np.repeat(unit, 3, axis=-1)
     return np.ascontiguousarray(unit, dtype=np.float32), lens
 
 
 def normalize(unit: np.ndarray, preprocessing: Preprocessing) -> NDArray[np.float32]:
-    """Step 5: ``(x - mean) / std`` per channel, returned channels first (n, 3, h, w)."""
+    """Step 6: ``(x - mean) / std`` per channel, returned channels first (n, 3, h, w)."""
     mean = np.asarray(preprocessing.mean, dtype=np.float32)
     std = np.asarray(preprocessing.std, dtype=np.float32)
     out = (np.asarray(unit, dtype=np.float32) - mean) / std
@@ -367,11 +306,11 @@ def preprocess_frames(
     *,
     lens_mask: np.ndarray | None = None,
 ) -> NDArray[np.float32]:
-    """All five steps: raw frames ``(n, H, W, 3)`` to network input ``(n, 3, h, w)``.
+    """All six steps: raw frames ``(n, H, W, C)`` to network input ``(n, 3, h, w)``.
 
     Examples
     --------
-    >>> frames = np.zeros((1, 4, 4, 3), dtype=np.uint8)
+    >>> frames = np.zeros((1, 4, 4, 1), dtype=np.uint16)
     >>> x = preprocess_frames(frames, Preprocessing(input_size=(2, 2)))
     >>> x.shape, round(float(x[0, 0, 0, 0]), 4)
     ((1, 3, 2, 2), -2.1179)
@@ -403,10 +342,6 @@ def postprocess_probabilities(
     out = resize_stack(probs, frame_size)
     out = np.clip(out, 0.0, 1.0)
     if lens_mask is not None:
-        lens = np.asarray(lens_mask, dtype=bool)
-        if lens.shape != tuple(frame_size):
-            raise FrameSizeError(
-                f"the lens mask has shape {lens.shape}, the frames are {tuple(frame_size)}"
-            )
+        lens = check_lens_mask(lens_mask, frame_size)
         out = np.where(lens[None], out, np.float32(0.0))
     return np.ascontiguousarray(out, dtype=np.float32)

@@ -29,22 +29,25 @@ from aurora_xr.model import (
     Preprocessing,
     build_model,
     clear_model_cache,
+    devices,
     load_checkpoint,
     load_model,
+    network_cache,
     pretrained_weights_file,
     read_metadata,
     save_checkpoint,
 )
-from aurora_xr.model import predict as predict_module
 from aurora_xr.model.checkpoint import save_tensors
-from aurora_xr.model.preprocess import (
-    IMAGENET_MEAN,
-    IMAGENET_STD,
-    apply_contrast,
+from aurora_xr.model.lens_masks import (
     lens_circle_from_mask,
     lens_mask_from_calibration,
     lens_mask_from_circle,
     lens_mask_from_elevation,
+)
+from aurora_xr.model.preprocess import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    apply_contrast,
     postprocess_probabilities,
     preprocess_frames,
     resize_stack,
@@ -267,7 +270,8 @@ def test_preprocess_normalises_and_masks_outside_lens() -> None:
     lens = lens_mask_from_elevation(el)
     np.testing.assert_array_equal(lens, lens_mask_from_calibration(CAL))
     assert 0 < lens.sum() < lens.size
-    x = preprocess_frames(frames, Preprocessing(), lens_mask=lens)
+    # levels by the dtype: white is 1 (the robust levels would make a frame without contrast black)
+    x = preprocess_frames(frames, Preprocessing(levels="dtype"), lens_mask=lens)
     assert x.shape == (2, 3, SIZE, SIZE)
     assert x.dtype == np.float32
     white = (1 - np.array(IMAGENET_MEAN)) / np.array(IMAGENET_STD)
@@ -277,7 +281,7 @@ def test_preprocess_normalises_and_masks_outside_lens() -> None:
         np.testing.assert_allclose(x[:, c][:, ~lens], black[c], rtol=1e-5)
     with pytest.raises(FrameSizeError, match="lens mask"):
         preprocess_frames(frames, Preprocessing(), lens_mask=lens[:-1])
-    with pytest.raises(FrameSizeError, match=r"\(n, height, width, 3\)"):
+    with pytest.raises(FrameSizeError, match=r"\(n, height, width, 1\)"):
         preprocess_frames(frames[..., :2], Preprocessing())
 
 
@@ -287,7 +291,7 @@ def test_resize_and_postprocess() -> None:
     assert small.shape == (2, 16, 12, 3)
     np.testing.assert_allclose(small, 0.25, rtol=1e-6)
     # the filter is the documented antialiased linear one, separably applied
-    from aurora_xr.model.preprocess import _resize_weights
+    from aurora_xr.model.resampling import resize_weights as _resize_weights
 
     rng = np.random.default_rng(0).random((2, 20, 30, 3), dtype=np.float32)
     for size in ((7, 11), (45, 64)):
@@ -480,13 +484,13 @@ def test_predictor_pickles_small_and_loads_once(small_ckpt: Path) -> None:
     pred = Predictor(small_ckpt, device="cpu", calibration=CAL)
     blob = pickle.dumps(pred)
     assert len(blob) < 10_000
-    before = predict_module.LOAD_COUNT["n"]
+    before = network_cache.LOAD_COUNT["n"]
     frames = _frames(2)
     first = pred(frames)
     clone = pickle.loads(blob)
     np.testing.assert_array_equal(clone(frames), first)
     pred(frames)
-    assert predict_module.LOAD_COUNT["n"] == before + 1  # one load per process
+    assert network_cache.LOAD_COUNT["n"] == before + 1  # one load per process
     assert clone.metadata.split == pred.metadata.split
     assert clone.metadata.split["seed"] == 3
     assert clone.metadata.preprocessing == pred.metadata.preprocessing
@@ -495,7 +499,7 @@ def test_predictor_pickles_small_and_loads_once(small_ckpt: Path) -> None:
     assert dask.base.tokenize(clone) == dask.base.tokenize(pred)
     clear_model_cache()
     np.testing.assert_array_equal(pickle.loads(blob)(frames), first)
-    assert predict_module.LOAD_COUNT["n"] == before + 2
+    assert network_cache.LOAD_COUNT["n"] == before + 2
 
 
 def test_loaded_model_predictor_and_from_model(small_ckpt: Path) -> None:
@@ -519,7 +523,7 @@ def test_predictor_options(small_ckpt: Path) -> None:
     if not torch.cuda.is_available():
         with pytest.raises(OptionError, match="CUDA"):
             Predictor(small_ckpt, device="cuda")
-        assert predict_module.resolve_device("auto") == torch.device("cpu")
+        assert devices.resolve_device("auto") == torch.device("cpu")
     frames = _frames(1)
     fp32 = Predictor(small_ckpt, device="cpu", calibration=CAL)(frames)
     bf16 = Predictor(small_ckpt, device="cpu", precision="bf16", calibration=CAL)(frames)
@@ -527,7 +531,7 @@ def test_predictor_options(small_ckpt: Path) -> None:
     np.testing.assert_allclose(bf16, fp32, atol=0.05)
     # "auto" is resolved where the network is loaded: bf16 only on a native-bf16 CPU
     auto = Predictor(small_ckpt, device="cpu", precision="auto", calibration=CAL)
-    expected = "bf16" if predict_module.native_bf16(torch.device("cpu")) else "fp32"
+    expected = "bf16" if devices.native_bf16(torch.device("cpu")) else "fp32"
     np.testing.assert_array_equal(auto(frames), bf16 if expected == "bf16" else fp32)
     assert auto._get_network().precision == expected
     assert auto.precision == "auto"
@@ -543,7 +547,7 @@ def test_importing_the_package_imports_no_torch() -> None:
         "import aurora_xr.model as m\n"
         "from aurora_xr.model import Preprocessing, split_indices\n"
         "from aurora_xr.model.preprocess import preprocess_frames\n"
-        "from aurora_xr.model import metrics, data\n"
+        "from aurora_xr.model import metrics, data, lens_masks, cube_source\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         "sys.modules['torch'] = None\n"
         "try:\n"
@@ -571,19 +575,7 @@ def test_tta_views_and_modes() -> None:
     with pytest.raises(OptionError, match="tta must be one of"):
         tta_views("rotate")
     with pytest.raises(OptionError, match="tta"):
-        Predictor.__new__(Predictor)._init(
-            path=None,
-            checksum="",
-            metadata=CheckpointMetadata(architecture=LRASPP, preprocessing=Preprocessing()),
-            device="cpu",
-            precision="fp32",
-            batch_size=1,
-            num_threads=None,
-            threshold=0.5,
-            calibration=None,
-            lens_mask=None,
-            tta="rotate",
-        )
+        Predictor.from_module(build_model(LRASPP), tta="rotate")
 
 
 @pytest.mark.parametrize("mode", ["none", "flip", "dihedral"])

@@ -28,7 +28,7 @@ from aurora_xr.model.augment import augment_batch, warp_about_zenith
 from aurora_xr.model.checkpoint import read_tensors, save_tensors
 from aurora_xr.model.evaluation import evaluate_frames
 from aurora_xr.model.metrics import cell_labels, confusion_counts, scores
-from aurora_xr.model.training import segmentation_loss, train_step
+from aurora_xr.model.optimisation import segmentation_loss, train_step
 from aurora_xr.sky.lens import Calibration, sky_grids
 from tests.conftest import raise_if_dask_computes
 
@@ -406,7 +406,7 @@ def test_predictor_on_trained_checkpoint_is_zero_outside_lens(
 
 
 def test_precision_auto_is_bf16_where_the_cpu_computes_it(tmp_path: Path, cube: xr.Dataset) -> None:
-    from aurora_xr.model.predict import native_bf16
+    from aurora_xr.model.devices import native_bf16
 
     flags: set[str] = set()
     cpuinfo = Path("/proc/cpuinfo")
