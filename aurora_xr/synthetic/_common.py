@@ -1,26 +1,34 @@
-"""Small shared helpers of the synthetic sky: seeded generators and noise fields."""
+"""Small shared helpers of the synthetic sky: seeded generators, noise fields, colour planes."""
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "TAG_CAMERA",
     "TAG_CATALOGUE",
     "TAG_CLOUD",
     "TAG_EVENT",
     "TAG_FRAME",
     "TAG_LANDSCAPE",
     "TAG_NOISE",
+    "TAG_SCENE",
+    "TAG_TRANSIENT",
     "TAG_WEATHER",
+    "add_colour",
     "fractal_noise_1d",
     "fractal_noise_2d",
+    "log_uniform",
     "rng_for",
     "smoothstep",
     "station_key",
 ]
+
+F32 = NDArray[np.float32]
 
 # Stream tags: each kind of randomness draws from its own stream, so adding
 # draws to one never changes another.
@@ -31,6 +39,10 @@ TAG_CLOUD = 4
 TAG_NOISE = 5
 TAG_LANDSCAPE = 6
 TAG_CATALOGUE = 7
+# streams of the randomised sky only
+TAG_CAMERA = 11
+TAG_SCENE = 12
+TAG_TRANSIENT = 13
 
 _CATALOGUE_SEED = 2_018_01  # the star catalogue and the Milky Way are one fixed sky
 
@@ -44,6 +56,11 @@ def rng_for(seed: int, tag: int, *keys: int) -> np.random.Generator:
 def station_key(code: str) -> int:
     """A stable integer for a station code (its landscape does not depend on the seed)."""
     return zlib.crc32(code.upper().encode("utf-8"))
+
+
+def log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
+    """A draw whose logarithm is uniform between those of ``lo`` and ``hi``."""
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
 def catalogue_rng() -> np.random.Generator:
@@ -89,3 +106,9 @@ def smoothstep(x: NDArray[np.float32], lo: float, hi: float) -> NDArray[np.float
     """0 below ``lo``, 1 above ``hi``, a cubic in between."""
     t = np.clip((x - np.float32(lo)) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
     return t * t * (np.float32(3.0) - np.float32(2.0) * t)
+
+
+def add_colour(planes: F32, layer: F32, colour: Sequence[float]) -> None:
+    """``planes[c] += layer * colour[c]`` for the three colour planes ``(3, H, W)``."""
+    for c in range(3):
+        planes[c] += layer * np.float32(colour[c])

@@ -28,8 +28,9 @@ from ..cube.build import package_version
 from ..cube.conditions import CONDITIONS_FILE, read_conditions
 from ..errors import OptionError
 from ..sky.stations import Station
-from .builder import prepare_sky
-from .render import TRUTH_OUTLINE_DEG, TRUTH_THRESHOLD_DN, render_frames
+from .options import prepare_sky
+from .render import render_frames
+from .truth import TRUTH_OUTLINE_DEG, TRUTH_THRESHOLD_DN
 
 __all__ = [
     "ARCHIVE_SIDECAR",

@@ -1,4 +1,10 @@
-"""``synthetic_cube``: the synthetic sky as an image cube of the data model (DESIGN §2)."""
+"""The synthetic sky as an image cube of the data model (DESIGN §2): :func:`synthetic_cube`.
+
+The options are checked by :mod:`.options`, the frames rendered by
+:mod:`.render` (in memory, or one dask task per chunk of frames), and the
+cube assembled here with its coordinates, station and calibration
+attributes, CF attributes, provenance and the definition of its truth.
+"""
 
 from __future__ import annotations
 
@@ -15,25 +21,23 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from ..cube.build import CHANNELS, CONVENTIONS, cf_attributes, history_line, package_version
-from ..errors import OptionError
-from ..geo.aacgm import check_date_range
 from ..sky.lens import sky_grids
-from ..sky.stations import Station, get_station
-from .aurora import AuroraOptions
-from .render import TRUTH_OUTLINE_DEG, TRUTH_THRESHOLD_DN, FrameBatch, SkyOptions, render_frames
-
-__all__ = ["TRUTH_DEFINITION", "frame_times", "sky_options", "synthetic_cube"]
-
-DEFAULT_N_FRAMES = 60
-
-TRUTH_DEFINITION = (
-    "The region an expert would outline where the aurora is visible in the frame. Visible: the "
-    "aurora raises the noise-free green value of the pixel, after clouds, vignetting, the horizon "
-    "silhouette and 8-bit saturation, by at least the threshold (attribute threshold_dn), so it is "
-    "hidden by thick cloud, buildings and a sky saturated by the moon. Outlined: the visible "
-    "pixels smoothed at the scale of attribute outline_deg degrees and kept where at least 40 % "
-    "of the neighbourhood is visible"
+from ..sky.stations import Station
+from .camera_layers import camera_layers
+from .cameras import CameraModel
+from .night_scene import NightScene, describe_scene
+from .options import SkyOptions, prepare_sky, time_chunks
+from .randomised_sky import CONDITIONS, CONDITIONS_COMMENT, RandomisedBatch, render_randomised
+from .render import FrameBatch, render_frames
+from .truth import (
+    RANDOMISED_TRUTH_DEFINITION,
+    TRUTH_DEFINITION,
+    TRUTH_NOISE_SIGMAS,
+    TRUTH_OUTLINE_DEG,
+    TRUTH_THRESHOLD_DN,
 )
+
+__all__ = ["synthetic_cube"]
 
 
 @dataclass(frozen=True)
@@ -45,181 +49,12 @@ class _Request:
     options: SkyOptions
 
 
-def _as_timestamp(value: Any, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise OptionError(
-            f"expected {name} as a date/time (e.g. '2020-06-21T00:00'); found {value!r}"
-        ) from exc
-    if stamp is pd.NaT:
-        raise OptionError(f"expected {name} as a date/time; found {value!r}")
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp
+def _render(req: _Request) -> FrameBatch | RandomisedBatch:
+    render = render_randomised if req.options.realism == "randomised" else render_frames
+    return render(req.station, req.height, req.width, req.times.astype(np.int64), req.options)
 
 
-def _as_timedelta(value: Any, name: str) -> pd.Timedelta:
-    try:
-        delta = pd.Timedelta(value)
-    except (TypeError, ValueError) as exc:
-        raise OptionError(
-            f"expected {name} as a duration (e.g. '1min', '6h'); found {value!r}"
-        ) from exc
-    if delta is pd.NaT:
-        raise OptionError(f"expected {name} as a duration; found {value!r}")
-    return delta
-
-
-def frame_times(
-    *,
-    start: Any = "2020-06-21T00:00",
-    n_frames: int | None = None,
-    duration: Any = None,
-    cadence: Any = "1min",
-) -> NDArray[np.datetime64]:
-    """The frame times (datetime64[ns], UTC) of a synthetic run.
-
-    Give at most one of ``n_frames`` and ``duration``; with neither, 60
-    frames. With ``duration``, frames are ``start + k * cadence`` for every
-    ``k`` with ``k * cadence < duration``.
-    """
-    t0 = _as_timestamp(start, "start")
-    step = _as_timedelta(cadence, "cadence")
-    if step <= pd.Timedelta(0):
-        raise OptionError(f"expected a positive cadence; found {cadence!r}")
-    if n_frames is not None and duration is not None:
-        raise OptionError(
-            f"give n_frames or duration, not both; found n_frames={n_frames!r}, "
-            f"duration={duration!r}"
-        )
-    if duration is not None:
-        span = _as_timedelta(duration, "duration")
-        if span <= pd.Timedelta(0):
-            raise OptionError(f"expected a positive duration; found {duration!r}")
-        count = int(-(-span.value // step.value))
-    elif n_frames is not None:
-        if isinstance(n_frames, bool) or not isinstance(n_frames, int | np.integer):
-            raise OptionError(f"expected n_frames as an int; found {n_frames!r}")
-        count = int(n_frames)
-    else:
-        count = DEFAULT_N_FRAMES
-    if count < 1:
-        raise OptionError(f"expected at least one frame; found n_frames={count}")
-    base = np.datetime64(t0.value, "ns")
-    return base + np.arange(count, dtype=np.int64) * np.timedelta64(step.value, "ns")
-
-
-def _frame_size(size: Any) -> tuple[int, int]:
-    if isinstance(size, bool):
-        raise OptionError(f"expected size as an int or (height, width); found {size!r}")
-    if isinstance(size, int | np.integer):
-        height = width = int(size)
-    elif isinstance(size, tuple | list) and len(size) == 2:
-        height, width = (int(v) for v in size)
-    else:
-        raise OptionError(f"expected size as an int or (height, width); found {size!r}")
-    if min(height, width) < 16:
-        raise OptionError(f"expected frames of at least 16 x 16 pixels; found {height} x {width}")
-    return height, width
-
-
-def _fraction(value: Any, name: str) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError) as exc:
-        raise OptionError(f"expected {name} as a number in [0, 1]; found {value!r}") from exc
-    if not 0.0 <= out <= 1.0:
-        raise OptionError(f"expected {name} in [0, 1]; found {value!r}")
-    return out
-
-
-def prepare_sky(
-    *,
-    station: str | Station,
-    size: int | tuple[int, int],
-    start: Any,
-    n_frames: int | None,
-    duration: Any,
-    cadence: Any,
-    **sky: Any,
-) -> tuple[Station, int, int, SkyOptions, NDArray[np.datetime64]]:
-    """Checked station, frame size, sky options and frame times of one request.
-
-    Shared by :func:`synthetic_cube` and the archive writer so both read their
-    options the same way; ``sky`` holds the keywords of :func:`sky_options`.
-    """
-    stn = get_station(station)
-    height, width = _frame_size(size)
-    options = sky_options(**sky)
-    times = frame_times(start=start, n_frames=n_frames, duration=duration, cadence=cadence)
-    check_date_range(times)
-    return stn, height, width, options, times
-
-
-def sky_options(
-    *,
-    seed: int = 0,
-    moon: bool | str = "auto",
-    clouds: float = 0.25,
-    stationary_fraction: float = 0.5,
-    mlt_occurrence: bool = True,
-    activity: float = 1.0,
-    truth_threshold: float = TRUTH_THRESHOLD_DN,
-    truth_outline_deg: float = TRUTH_OUTLINE_DEG,
-) -> SkyOptions:
-    """Checked options of the synthetic sky (see :func:`synthetic_cube`)."""
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise OptionError(f"expected seed as a non-negative int; found {seed!r}")
-    if not (moon is True or moon is False or (isinstance(moon, str) and moon == "auto")):
-        raise OptionError(f"expected moon as True, False or 'auto'; found {moon!r}")
-    if not isinstance(mlt_occurrence, bool | np.bool_):
-        raise OptionError(f"expected mlt_occurrence as a bool; found {mlt_occurrence!r}")
-    try:
-        act = float(activity)
-    except (TypeError, ValueError) as exc:
-        raise OptionError(f"expected activity as a number >= 0; found {activity!r}") from exc
-    if not act >= 0.0:
-        raise OptionError(f"expected activity >= 0; found {activity!r}")
-    thr = float(truth_threshold)
-    if not thr > 0.0:
-        raise OptionError(f"expected truth_threshold > 0 DN; found {truth_threshold!r}")
-    outline = float(truth_outline_deg)
-    if not 0.0 <= outline <= 30.0:
-        raise OptionError(
-            f"expected truth_outline_deg in [0, 30] degrees; found {truth_outline_deg!r}"
-        )
-    return SkyOptions(
-        seed=int(seed),
-        moon=moon,
-        clouds=_fraction(clouds, "clouds"),
-        aurora=AuroraOptions(
-            activity=act,
-            stationary_fraction=_fraction(stationary_fraction, "stationary_fraction"),
-            mlt_occurrence=bool(mlt_occurrence),
-        ),
-        truth_threshold=thr,
-        truth_outline_deg=outline,
-    )
-
-
-def _time_chunks(n: int, chunks: Any) -> tuple[int, ...] | None:
-    if chunks is None:
-        return None
-    size = chunks.get("time") if isinstance(chunks, Mapping) else chunks
-    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
-        raise OptionError(f"expected chunks as a positive int or {{'time': int}}; found {chunks!r}")
-    size = int(size)
-    return tuple([size] * (n // size) + ([n % size] if n % size else []))
-
-
-def _render(req: _Request) -> FrameBatch:
-    return render_frames(
-        req.station, req.height, req.width, req.times.astype(np.int64), req.options
-    )
-
-
-def _field(batch: FrameBatch, name: str) -> NDArray[Any]:
+def _field(batch: FrameBatch | RandomisedBatch, name: str) -> NDArray[Any]:
     return getattr(batch, name)
 
 
@@ -239,6 +74,10 @@ def synthetic_cube(
     activity: float = 1.0,
     truth_threshold: float = TRUTH_THRESHOLD_DN,
     truth_outline_deg: float = TRUTH_OUTLINE_DEG,
+    realism: str = "default",
+    camera: CameraModel | str | None = None,
+    scene: NightScene | None = None,
+    force: Mapping[str, float] | None = None,
     chunks: int | Mapping[str, int] | None = None,
 ) -> xr.Dataset:
     """A synthetic all-sky image cube with exact aurora truth.
@@ -298,6 +137,28 @@ def synthetic_cube(
         Scale (degrees of zenith angle) at which the visible pixels are
         outlined into the truth region, like a hand-drawn label; 0 keeps the
         visible pixels themselves.
+    realism : {"default", "randomised"}
+        ``"default"``: the sky described above, the same for a seed in every
+        release (tests, the demo and the comparison of the methods rely on
+        it). ``"randomised"``: one random camera on one random night, both
+        drawn from ``seed``, with every confounder of real skies at random
+        strengths (moonlight, twilight, lit haze, light domes and lamps,
+        clouds and cirrus, snow and frost on the dome, zodiacal light,
+        meteors, satellites, aircraft, overlays, colour casts, gamma, noise,
+        hot pixels, cosmic rays, blur, coarse sensors, JPEG, turned, mirrored
+        and cut lens circles) and a wider variety of auroral forms, in colour
+        or in one band; see ``docs/concepts/synthetic_sky.md``. The
+        ``clouds`` option is then the night's own.
+    camera : CameraModel or str, optional
+        Randomised sky only: the camera, or what to draw: ``"colour"``,
+        ``"single"`` or a band (``"white"``, ``"557.7nm"``, ``"630.0nm"``,
+        ``"427.8nm"``); None draws single-channel 40 % of the time.
+    scene : NightScene, optional
+        Randomised sky only: the night's confounders (drawn from ``seed`` if
+        None).
+    force : mapping, optional
+        Randomised sky only: transients (``"meteor"``, ``"satellite"``,
+        ``"aircraft"``) drawn in every frame, with a factor on their brightness.
     chunks : int or {"time": int}, optional
         Make a lazy, dask-backed cube with this many frames per chunk (one
         task per chunk); None renders in memory.
@@ -311,7 +172,14 @@ def synthetic_cube(
         (float32, share of the visible sky under cloud of opacity > 0.5);
         coordinates ``time``, ``channel``, ``elevation``, ``azimuth``;
         station and calibration attributes, ``Conventions``, ``title``,
-        ``source`` (generator, version, seed) and ``history``.
+        ``source`` (generator, version, seed) and ``history``. The
+        randomised sky writes the camera's channels (three, or one named by
+        its band) and dtype (uint8 or uint16), its own lens in the
+        ``elevation``/``azimuth`` coordinates and the ``calibration_*``
+        attributes, ``conditions`` (time, condition) float32: the strength of
+        every confounder in every frame (0 where absent; the names in the
+        ``condition`` coordinate), and the camera and night as JSON in the
+        attributes ``synthetic_camera`` and ``synthetic_scene``.
 
     Raises
     ------
@@ -343,19 +211,32 @@ def synthetic_cube(
         activity=activity,
         truth_threshold=truth_threshold,
         truth_outline_deg=truth_outline_deg,
+        realism=realism,
+        camera=camera,
+        scene=scene,
+        force=force,
     )
+    randomised = options.realism == "randomised"
+    cam = options.camera
+    n_c = len(cam.channels) if cam is not None else 3
+    image_dtype = cam.dtype if cam is not None else np.uint8
     n = times.size
-    layout = _time_chunks(n, chunks)
-    names = ("image", "aurora_truth", "aurora_kind", "moon_up", "cloud_fraction")
-    fields = ("image", "truth", "kind", "moon_up", "cloud_fraction")
-    dims = (
+    layout = time_chunks(n, chunks)
+    names: tuple[str, ...] = ("image", "aurora_truth", "aurora_kind", "moon_up", "cloud_fraction")
+    fields: tuple[str, ...] = ("image", "truth", "kind", "moon_up", "cloud_fraction")
+    dims: tuple[tuple[str, ...], ...] = (
         ("time", "y", "x", "channel"),
         ("time", "y", "x"),
         ("time", "y", "x"),
         ("time",),
         ("time",),
     )
-    dtypes = (np.uint8, np.bool_, np.uint8, np.bool_, np.float32)
+    dtypes: tuple[Any, ...] = (image_dtype, np.bool_, np.uint8, np.bool_, np.float32)
+    if randomised:
+        names += ("conditions",)
+        fields += ("conditions",)
+        dims += (("time", "condition"),)
+        dtypes += (np.float32,)
     if layout is None:
         batch = _render(_Request(stn, height, width, times, options))
         data: list[Any] = [getattr(batch, f) for f in fields]
@@ -365,13 +246,14 @@ def synthetic_cube(
         for count in layout:
             req = _Request(stn, height, width, times[begin : begin + count], options)
             batch_d = dask.delayed(_render, pure=True)(req)
-            shapes = (
-                (count, height, width, 3),
+            shapes: tuple[tuple[int, ...], ...] = (
+                (count, height, width, n_c),
                 (count, height, width),
                 (count, height, width),
                 (count,),
                 (count,),
-            )
+                (count, len(CONDITIONS)),
+            )[: len(names)]
             for k, (f, dtype, shape) in enumerate(zip(fields, dtypes, shapes, strict=True)):
                 pieces[k].append(
                     da.from_delayed(
@@ -381,8 +263,12 @@ def synthetic_cube(
             begin += count
         data = [da.concatenate(p, axis=0) for p in pieces]
 
-    elevation, azimuth = sky_grids(stn.calibration(width, height))
-    cal = stn.calibration(width, height)
+    if cam is not None and options.scene is not None:  # the camera's grids, computed once
+        static = camera_layers(stn, cam, options.scene, height, width).static
+        cal, elevation, azimuth = static.cal, static.el, static.az
+    else:
+        cal = stn.calibration(width, height)
+        elevation, azimuth = sky_grids(cal)
     data_vars = {name: (dim, arr) for name, dim, arr in zip(names, dims, data, strict=True)}
     settings = {
         "start": str(times[0]),
@@ -399,6 +285,9 @@ def synthetic_cube(
         "truth_threshold": options.truth_threshold,
         "truth_outline_deg": options.truth_outline_deg,
     }
+    if randomised:
+        settings["realism"] = options.realism
+        settings["force"] = dict(options.force)
     attrs: dict[str, Any] = {
         **stn.to_attrs(),
         **cal.to_attrs(),
@@ -412,21 +301,29 @@ def synthetic_cube(
         "synthetic_seed": options.seed,
         "synthetic_options": json.dumps(settings),
     }
-    ds = xr.Dataset(
-        data_vars,
-        coords={
-            "time": ("time", times),
-            "channel": ("channel", np.array(CHANNELS)),
-            "elevation": (("y", "x"), elevation),
-            "azimuth": (("y", "x"), azimuth),
-        },
-        attrs=attrs,
-    )
+    coords: dict[str, Any] = {
+        "time": ("time", times),
+        "channel": ("channel", np.array(cam.channels if cam is not None else CHANNELS)),
+        "elevation": (("y", "x"), elevation),
+        "azimuth": (("y", "x"), azimuth),
+    }
+    if randomised and cam is not None and options.scene is not None:
+        coords["condition"] = ("condition", np.array(CONDITIONS))
+        attrs["synthetic_realism"] = options.realism
+        attrs["synthetic_camera"] = json.dumps(cam.describe())
+        attrs["synthetic_scene"] = json.dumps(describe_scene(options.scene))
+    ds = xr.Dataset(data_vars, coords=coords, attrs=attrs)
     ds["aurora_truth"].attrs.update(
-        comment=TRUTH_DEFINITION,
+        comment=RANDOMISED_TRUTH_DEFINITION if randomised else TRUTH_DEFINITION,
         threshold_dn=float(options.truth_threshold),
         outline_deg=float(options.truth_outline_deg),
     )
+    if randomised:
+        ds["aurora_truth"].attrs["noise_sigmas"] = TRUTH_NOISE_SIGMAS
+        ds["conditions"].attrs.update(
+            long_name="strength of each confounder in the frame (0: absent)",
+            comment=CONDITIONS_COMMENT,
+        )
     ds["aurora_kind"].attrs.update(
         comment="kind of the forms that give most of the visible aurora around a truth pixel; "
         "0 off the truth"

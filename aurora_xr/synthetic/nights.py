@@ -1,4 +1,4 @@
-"""Many synthetic nights in one cube: training and test sets for the segmentation network.
+"""Many synthetic nights: training and test sets for the segmentation network.
 
 :func:`synthetic_nights` spreads ``n_frames`` frames over ``n_nights`` nights,
 each made by :func:`~aurora_xr.synthetic.builder.synthetic_cube` with its own
@@ -8,6 +8,11 @@ has the moon forced up; the cloud cover cycles through 0.10, 0.25, 0.40 and
 0.55. Nights are ``spacing_days`` apart from ``first_day``; after
 ``nights_per_winter`` nights the dates start again a year later, so that a
 large set stays inside the polar night instead of running into spring.
+
+:func:`randomised_nights` makes the training mix of the randomised sky: one
+cube per night, each night a new camera (colour or single-channel, 8 or 16
+bit, its own lens) on a new night of confounders, on dates from March to
+October so that twilight and every phase of the Moon occur.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ import numpy as np
 import xarray as xr
 
 from ..errors import OptionError
-from ..sky.stations import Station
+from ..sky.stations import Station, get_station
+from ._common import TAG_SCENE, rng_for
 from .builder import synthetic_cube
+from .cameras import DEFAULT_SINGLE_CHANNEL_FRACTION
+from .ephemeris import sun_altaz
 
-__all__ = ["night_dates", "synthetic_nights"]
+__all__ = ["night_dates", "randomised_nights", "synthetic_nights"]
 
 
 def night_dates(
@@ -133,3 +141,121 @@ def synthetic_nights(
         compat="override",
         combine_attrs="override",
     )
+
+
+_SEASON_DAYS = (60, 290)  # day of the year: March to mid-October (JBS has nights)
+_MAX_SUN_DEG = -8.0  # frames are taken while the sun is lower than this
+
+
+def _night_window(
+    day: np.datetime64, count: int, station: Station, rng: np.random.Generator
+) -> tuple[np.datetime64, int]:
+    """Start and cadence (minutes) of ``count`` frames over the longest dark spell of a day.
+
+    Dark: the sun lower than :data:`_MAX_SUN_DEG`; a whole day when it never rises.
+    """
+    step = 4
+    grid = (day + np.arange(0, 48 * 60, step).astype("timedelta64[m]")).astype("datetime64[ns]")
+    sun_el, _ = sun_altaz(grid.astype(np.int64), station.latitude, station.longitude)
+    dark = sun_el < _MAX_SUN_DEG
+    best, best_len, run_start = 0, 0, None
+    for i, d in enumerate(dark):
+        if d and run_start is None:
+            run_start = i
+        if (not d or i == dark.size - 1) and run_start is not None:
+            length = i - run_start + (1 if d else 0)
+            if run_start < dark.size // 2 and length > best_len:
+                best, best_len = run_start, length
+            run_start = None
+    span_min = min(max(best_len, 1) * step, 24 * 60)
+    cadence = max(1, span_min // max(count, 1))
+    offset = int(rng.integers(0, cadence))
+    return grid[best] + np.timedelta64(offset, "m"), cadence
+
+
+def randomised_nights(
+    n_frames: int,
+    n_nights: int,
+    *,
+    first_seed: int = 0,
+    size: int | tuple[int, int] = 256,
+    single_channel_fraction: float = DEFAULT_SINGLE_CHANNEL_FRACTION,
+    activity: float = 3.0,
+    station: str | Station = "JBS",
+    year: int = 2020,
+    log: Callable[[str], Any] | None = None,
+) -> list[xr.Dataset]:
+    """A training mix of the randomised sky: one cube per night, each a new camera.
+
+    Night ``k`` has seed ``first_seed + k``, which draws its camera, its
+    confounders and its date (a random day from March to mid-October of
+    ``year``, so that twilight and every phase of the Moon occur); its frames
+    are spread over the hours when the sun is more than 8° below the horizon.
+    A share ``single_channel_fraction`` of the nights (exactly, rounded; which
+    ones is seeded) have single-channel cameras (white light, 557.7, 630.0 or
+    427.8 nm), the others colour cameras.
+
+    Parameters
+    ----------
+    n_frames, n_nights : int
+        Frames in all, shared out as evenly as possible, and nights.
+    first_seed : int
+        Seed of the first night; keep the seeds of training and test sets apart.
+    size : int or (int, int)
+        Frame size in pixels (every camera's lens is drawn on frames of this size).
+    single_channel_fraction : float in [0, 1]
+        Share of single-channel cameras (default 0.4).
+    activity : float
+        Aurora occurrence multiplier, on top of each night's own activity
+        (the default 3 puts visible aurora in about half of the frames).
+    station : str or Station
+        The site (sky, Sun, Moon and magnetic geometry).
+    year : int
+        Year of the dates.
+    log : callable, optional
+        Called with one line per night.
+
+    Returns
+    -------
+    list of xarray.Dataset
+        One cube per night (``realism="randomised"``): each has its own
+        channels (R, G, B or one band), dtype (uint8 or uint16), lens
+        (``elevation``/``azimuth``, ``calibration_*``), ``aurora_truth``,
+        ``aurora_kind`` and ``conditions``. Cubes of different cameras do not
+        share a frame layout, so they are not concatenated.
+    """
+    if n_frames < n_nights or n_nights < 1:
+        raise OptionError(f"n_frames ({n_frames}) must be >= n_nights ({n_nights}) >= 1")
+    if not 0.0 <= float(single_channel_fraction) <= 1.0:
+        raise OptionError(
+            f"expected single_channel_fraction in [0, 1]; found {single_channel_fraction!r}"
+        )
+    stn = get_station(station)
+    order = rng_for(first_seed, TAG_SCENE, n_nights).permutation(n_nights)
+    n_single = round(float(single_channel_fraction) * n_nights)
+    single = np.zeros(n_nights, bool)
+    single[order[:n_single]] = True
+    per_night = np.full(n_nights, n_frames // n_nights)
+    per_night[: n_frames % n_nights] += 1
+    cubes = []
+    for k in range(n_nights):
+        seed = first_seed + k
+        rng = rng_for(seed, TAG_SCENE, 1)
+        day = np.datetime64(f"{year}-01-01") + np.timedelta64(int(rng.integers(*_SEASON_DAYS)), "D")
+        begin, cadence = _night_window(day, int(per_night[k]), stn, rng)
+        cube = synthetic_cube(
+            start=begin,
+            n_frames=int(per_night[k]),
+            cadence=f"{cadence}min",
+            size=size,
+            seed=seed,
+            station=stn,
+            activity=activity,
+            realism="randomised",
+            camera="single" if single[k] else "colour",
+        )
+        cubes.append(cube)
+        if log is not None:
+            kind = "/".join(str(c) for c in cube.channel.values)
+            log(f"  night seed={seed} {day}: {per_night[k]} frames every {cadence} min, {kind}")
+    return cubes

@@ -20,7 +20,6 @@ from ..sky.lens import Calibration, sky_grids
 from ..sky.stations import Station
 from ._common import (
     TAG_CLOUD,
-    TAG_LANDSCAPE,
     TAG_NOISE,
     catalogue_rng,
     fractal_noise_1d,
@@ -30,6 +29,7 @@ from ._common import (
     station_key,
 )
 from .ephemeris import equatorial_to_galactic, galactic_to_equatorial, horizontal_to_equatorial
+from .landscape import HORIZON_STEP_DEG, Landscape, horizon_profile, masts
 
 __all__ = [
     "CLOUD_TEXELS",
@@ -107,10 +107,18 @@ class StaticSky:
     hot_value: F32
     px_per_deg: float
     dome_azimuth: float
+    rho: F32  # (H, W) distance from the zenith pixel in lens radii
+    van_rhijn: F32  # (H, W) airglow path factor times the green transmission
 
     @property
     def shape(self) -> tuple[int, int]:
         return (int(self.el.shape[0]), int(self.el.shape[1]))
+
+
+def static_sky(station: Station, height: int, width: int) -> StaticSky:
+    """The static layers of ``station``'s camera for ``width`` x ``height`` frames."""
+    cal = station.calibration(width, height)
+    return camera_sky(station, cal, Landscape.of_station(station.code))
 
 
 def _periodic_gauss(delta_deg: NDArray[np.floating], width_deg: float) -> NDArray[np.float64]:
@@ -118,53 +126,18 @@ def _periodic_gauss(delta_deg: NDArray[np.floating], width_deg: float) -> NDArra
     return np.exp(-0.5 * (d / width_deg) ** 2)
 
 
-def _horizon_profile(rng: np.random.Generator, dome_az: float) -> NDArray[np.float64]:
-    """Height (deg) of the landscape on a 0.25° azimuth grid: hills, a cone, buildings."""
-    n = 1440
-    az = np.arange(n) * 0.25
-    hills = 1.4 + 1.1 * fractal_noise_1d(rng, n, beta=2.6).astype(float)
-    flat_centre = dome_az + 180.0 + rng.uniform(-40.0, 40.0)  # sea ice opposite the station
-    hills *= 1.0 - 0.85 * _periodic_gauss(az - flat_centre, 35.0)
-    cone_az = dome_az + rng.choice([-1.0, 1.0]) * rng.uniform(70.0, 120.0)
-    d = np.abs((az - cone_az + 180.0) % 360.0 - 180.0)
-    hills = np.maximum(hills, 5.2 * np.clip(1.0 - d / 16.0, 0.0, 1.0) ** 1.3)
-    profile = np.clip(hills, 0.3, None)
-    for _ in range(5):  # station buildings around the lights
-        centre = dome_az + rng.uniform(-30.0, 30.0)
-        half = rng.uniform(1.5, 5.0)
-        height = rng.uniform(2.5, 7.5)
-        d = np.abs((az - centre + 180.0) % 360.0 - 180.0)
-        profile = np.where(d < half, np.maximum(profile, height), profile)
-    return profile
+@functools.lru_cache(maxsize=10)
+def camera_sky(
+    station: Station, cal: Calibration, landscape: Landscape, *, lean: bool = False
+) -> StaticSky:
+    """The static layers of a camera with lens ``cal`` at ``station`` before ``landscape``.
 
-
-def _masts(
-    rng: np.random.Generator,
-    el: F32,
-    az: F32,
-    radius_px: NDArray[np.float64],
-    scale: float,
-    dome_az: float,
-) -> NDArray[np.bool_]:
-    """Thin vertical masts (radial lines from the rim) with a cross-arm each."""
-    blocked = np.zeros(el.shape, bool)
-    for k in range(3):
-        m_az = dome_az + (rng.uniform(-50.0, 50.0) if k < 2 else rng.uniform(90.0, 270.0))
-        top = rng.uniform(13.0, 24.0)
-        dazr = np.radians((az - m_az + 180.0) % 360.0 - 180.0)
-        across = radius_px * np.abs(np.sin(dazr))
-        half_w = 0.55 * scale
-        blocked |= (across < half_w) & (np.cos(dazr) > 0) & (el < top)
-        arm_el = top - rng.uniform(1.0, 3.0)
-        arm = (np.abs(el - arm_el) < 0.45 * max(scale, 1.0)) & (across < 2.8 * scale)
-        blocked |= arm & (np.cos(dazr) > 0)
-    return blocked
-
-
-@functools.lru_cache(maxsize=8)
-def static_sky(station: Station, height: int, width: int) -> StaticSky:
-    """The static layers of ``station``'s camera for ``width`` x ``height`` frames."""
-    cal = station.calibration(width, height)
+    Hot pixels are drawn per station and frame size (a camera's defects). ``lean`` leaves
+    out (as zeros) what only the default sky draws: its light dome, the light on its
+    clouds and landscape, its airglow planes and its hot pixels (the randomised sky draws
+    its own).
+    """
+    height, width = cal.height, cal.width
     el, az = sky_grids(cal)
     inside = np.isfinite(el)
     el0 = np.where(inside, el, 0.0).astype(np.float32)
@@ -174,11 +147,13 @@ def static_sky(station: Station, height: int, width: int) -> StaticSky:
     rho = radius_px / cal.lens_radius
     scale = cal.lens_radius / 120.0  # 1 at 256 x 256 for the JBS camera
 
-    land = rng_for(station_key(station.code), TAG_LANDSCAPE)
+    land = landscape.rng()
     dome_az = float(land.uniform(0.0, 360.0))
-    profile = _horizon_profile(land, dome_az)
-    horizon = np.interp(az0, np.arange(1440) * 0.25, profile, period=360.0)
-    blocked = (el0 < horizon) | _masts(land, el0, az0, radius_px, scale, dome_az)
+    profile = horizon_profile(land, dome_az, landscape)
+    horizon = np.interp(az0, np.arange(profile.size) * HORIZON_STEP_DEG, profile, period=360.0)
+    blocked = (el0 < horizon) | masts(
+        land, el0, az0, radius_px, scale, dome_az, count=landscape.masts
+    )
     sky = inside & ~blocked
 
     # vignetting and the soft rim of the lens circle
@@ -190,21 +165,24 @@ def static_sky(station: Station, height: int, width: int) -> StaticSky:
     theta = np.radians(90.0 - el0)
     ratio = 6371.0 / (6371.0 + _AIRGLOW_HEIGHT_KM)
     van_rhijn = 1.0 / np.sqrt(1.0 - (ratio * np.sin(theta)) ** 2)
-    airglow = _FLAT_SKY + _AIRGLOW * (van_rhijn[..., None] * ext)
-    daz = az0 - dome_az
-    low = np.clip(el0, 0.0, 90.0)
-    dome_shape = np.exp(-low / 8.0) * _periodic_gauss(daz, 30.0) + 0.22 * np.exp(
-        -low / 25.0
-    ) * _periodic_gauss(daz, 65.0)
-    dome = _DOME_PEAK_DN * dome_shape[..., None] * _DOME_COLOUR
-    cloud_light = (
-        np.array([21.0, 15.0, 9.5], np.float32)
-        * (1.0 + 2.5 * np.exp(-low / 18.0) * _periodic_gauss(daz, 45.0))[..., None]
-    )
-    ground = (
-        np.array([2.5, 2.5, 2.8], np.float32)
-        + 0.25 * dome * (1.0 + 2.0 * np.exp(-low / 3))[..., None]
-    )
+    if lean:
+        airglow = dome = cloud_light = ground = np.zeros((height, width, 3), np.float32)
+    else:
+        airglow = _FLAT_SKY + _AIRGLOW * (van_rhijn[..., None] * ext)
+        daz = az0 - dome_az
+        low = np.clip(el0, 0.0, 90.0)
+        dome_shape = np.exp(-low / 8.0) * _periodic_gauss(daz, 30.0) + 0.22 * np.exp(
+            -low / 25.0
+        ) * _periodic_gauss(daz, 65.0)
+        dome = _DOME_PEAK_DN * dome_shape[..., None] * _DOME_COLOUR
+        cloud_light = (
+            np.array([21.0, 15.0, 9.5], np.float32)
+            * (1.0 + 2.5 * np.exp(-low / 18.0) * _periodic_gauss(daz, 45.0))[..., None]
+        )
+        ground = (
+            np.array([2.5, 2.5, 2.8], np.float32)
+            + 0.25 * dome * (1.0 + 2.0 * np.exp(-low / 3))[..., None]
+        )
 
     # Milky Way lookup: hour angle and declination of every pixel
     ha, dec = horizontal_to_equatorial(el0, az0, station.latitude)
@@ -225,7 +203,7 @@ def static_sky(station: Station, height: int, width: int) -> StaticSky:
 
     hot = rng_for(station_key(station.code), TAG_NOISE, height, width)
     lit = np.flatnonzero(inside)
-    n_hot = max(3, int(lit.size * 1.5e-4))
+    n_hot = 0 if lean else max(3, int(lit.size * 1.5e-4))
     hot_pix = hot.choice(lit, n_hot, replace=False)
     hot_index = (np.arange(3)[:, None] * (height * width) + hot_pix[None, :]).ravel()
     hot_value = np.repeat(hot.uniform(15.0, 140.0, n_hot), 3) * hot.uniform(0.6, 1.0, 3 * n_hot)
@@ -264,6 +242,8 @@ def static_sky(station: Station, height: int, width: int) -> StaticSky:
         hot_value=hot_value.astype(np.float32),
         px_per_deg=float(cal.lens_radius / 90.0),
         dome_azimuth=dome_az,
+        rho=f32(rho),
+        van_rhijn=f32(van_rhijn * ext[..., 1] * inside),
     )
 
 
@@ -335,7 +315,7 @@ class SeedLayers:
     rays: F32  # (4096,) 1-D ray texture, unit variance
 
 
-@functools.lru_cache(maxsize=3)
+@functools.lru_cache(maxsize=6)
 def seed_layers(seed: int, n_values: int) -> SeedLayers:
     """Textures of ``seed``; the noise bank holds at least ``4 * n_values`` deviates."""
     rng = rng_for(seed, TAG_CLOUD)

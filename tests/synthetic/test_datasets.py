@@ -21,10 +21,10 @@ from aurora_xr.datasets import (
     write_synthetic_archive,
 )
 from aurora_xr.errors import DateRangeError, OptionError, StationError
-from aurora_xr.geo.aacgm import station_mlt
+from aurora_xr.geo.mlt import station_mlt
 from aurora_xr.sky.lens import pixel_to_sky, sky_grids
 from aurora_xr.synthetic import ephemeris
-from aurora_xr.synthetic.aurora import occurrence_rate
+from aurora_xr.synthetic.auroral_forms import occurrence_rate
 from aurora_xr.synthetic.static import star_catalogue
 from tests.conftest import raise_if_dask_computes
 
