@@ -6,11 +6,12 @@ from typing import Final
 
 __all__ = [
     "DEFAULT_ELEVATIONS",
+    "DETECTOR_LABELS",
     "DIFFERENCE_COLOR",
     "FCN_COLOR",
+    "GREY_CMAP",
     "GRID_DARK",
     "GRID_LIGHT",
-    "METHOD_LABELS",
     "NAN_EDGE",
     "NAN_FACE",
     "NAN_HATCH",
@@ -21,7 +22,7 @@ __all__ = [
     "SIZE_LABEL",
     "SIZE_SMALL",
     "SIZE_TITLE",
-    "method_label",
+    "detector_label",
 ]
 
 #: Elevation circles drawn on sky views and polar maps (degrees).
@@ -43,6 +44,9 @@ NONE_FACE: Final = "#ffffff"
 NONE_EDGE: Final = "#b3b3b3"
 NONE_LABEL: Final = "no aurora in either method"
 
+#: Colour map of single-channel frames (see :mod:`aurora_xr.plot.stretch`).
+GREY_CMAP: Final = "gray"
+
 #: Grid lines on a dark sky and on a white map.
 GRID_DARK: Final = "#e8e8e8"
 GRID_LIGHT: Final = "#4d4d4d"
@@ -51,14 +55,14 @@ SIZE_TITLE: Final = 10.0
 SIZE_LABEL: Final = 8.5
 SIZE_SMALL: Final = 7.0
 
-METHOD_LABELS: Final = {
+DETECTOR_LABELS: Final = {
     "fcn": "FCN",
     "difference": "Difference method",
     "ratio": "FCN / difference",
 }
 
 
-def method_label(method: object) -> str:
-    """Display name of a detection method (``"fcn"`` -> ``"FCN"``)."""
-    key = str(method)
-    return METHOD_LABELS.get(key.lower(), key)
+def detector_label(detector: object) -> str:
+    """Display name of a detector (``"fcn"`` -> ``"FCN"``)."""
+    key = str(detector)
+    return DETECTOR_LABELS.get(key.lower(), key)

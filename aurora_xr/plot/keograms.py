@@ -1,4 +1,9 @@
-"""Keogram figure: time on x, the magnetic meridian from north (top) to south on y."""
+"""Keogram figure: time on x, the magnetic meridian from north (top) to south on y.
+
+Colour keograms are shown against the full scale of their dtype, single-channel ones (one
+band, 8- or 16-bit) in grey, stretched between percentiles of all the keogram's samples
+(:mod:`aurora_xr.plot.stretch`); the camera may have a lens or a per-pixel skymap.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,12 @@ import xarray as xr
 from matplotlib.axes import Axes
 
 from ..analysis.keograms import keogram as _keogram
+from ..cube.context import CubeContext
+from ..cube.schema import RGB
 from ..errors import MissingDimensionError, OptionError, SchemaError
-from . import _common as c
+from ._loading import compute_together
 from ._style import SIZE_LABEL, SIZE_SMALL, SIZE_TITLE
+from .stretch import display_grey, display_rgb
 
 __all__ = ["plot_keogram"]
 
@@ -58,6 +66,7 @@ def plot_keogram(
     contrast: float = 1.0,
     ax: Axes | None = None,
     title: str | None = None,
+    context: CubeContext | None = None,
     time_dim: Hashable = "time",
     position_dim: Hashable = "position",
     channel_dim: Hashable = "channel",
@@ -77,11 +86,15 @@ def plot_keogram(
     north_azimuth, cells, n_samples
         Passed to :func:`aurora_xr.analysis.keograms.keogram`.
     contrast : float
-        Display gain (``value / full_scale * contrast``).
+        Display gain: colour samples are shown as ``value / full_scale * contrast``,
+        single-channel ones in grey between the 1st and 99.5th percentiles of the
+        keogram, times ``contrast``.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into; a new figure otherwise.
     title : str, optional
         Axes title (default: station and date range).
+    context : CubeContext, optional
+        The cube's context when the caller has resolved it already.
     time_dim, position_dim, channel_dim : hashable
         Dimension names.
 
@@ -103,6 +116,7 @@ def plot_keogram(
             n_samples=n_samples,
             time_dim=time_dim,
             position_dim=position_dim,
+            context=context,
         )
     elif isinstance(data, xr.DataArray):
         keo = data
@@ -120,14 +134,7 @@ def plot_keogram(
         keo = keo.sel({time_dim: time})
     if keo.sizes[time_dim] == 0:
         raise OptionError(f"no frames in the time range {time}")
-    order = [position_dim, time_dim] + ([channel_dim] if channel_dim in keo.dims else [])
-    (keo,) = c.compute_together(keo.transpose(*order))
-    values = np.asarray(keo.values)
-    if values.ndim == 3:
-        rgb = c.display_rgb(values, contrast)
-    else:
-        grey = c.display_rgb(values, contrast)
-        rgb = np.repeat(grey[..., None], 3, axis=-1)
+    rgb = _colours(keo, contrast, position_dim, time_dim, channel_dim)
     edges_t, frame = _edges(np.asarray(keo[time_dim].values))
     rgba = np.zeros((rgb.shape[0], frame.size, 4), dtype=np.float32)
     shown = frame >= 0
@@ -167,6 +174,26 @@ def plot_keogram(
     if title:
         ax.set_title(title, fontsize=SIZE_TITLE)
     return ax
+
+
+def _colours(
+    keo: xr.DataArray,
+    contrast: float,
+    position_dim: Hashable,
+    time_dim: Hashable,
+    channel_dim: Hashable,
+) -> np.ndarray:
+    """(position, time, 3) display colours of a keogram, computed here."""
+    if channel_dim in keo.dims and keo.sizes[channel_dim] == 1:
+        keo = keo.squeeze(channel_dim, drop=True)
+    if channel_dim in keo.dims and channel_dim in keo.coords and keo.sizes[channel_dim] == 3:
+        keo = keo.sel({channel_dim: list(RGB)})
+    order = [position_dim, time_dim] + ([channel_dim] if channel_dim in keo.dims else [])
+    (keo,) = compute_together(keo.transpose(*order))
+    values = np.asarray(keo.values)
+    if values.ndim == 3:
+        return display_rgb(values, contrast)
+    return display_grey(values, contrast)
 
 
 def _tick(angle: Any) -> str:

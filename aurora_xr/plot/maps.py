@@ -1,16 +1,13 @@
 """Geographic maps of the cells at emission altitude (cartopy, imported when called).
 
-Coastlines come from Natural Earth shapefiles *already on disk* (cartopy's
-``pre_existing_data_dir`` or ``data_dir``); aurora_xr never lets cartopy
-download them. When they are absent the coastline layer is skipped with a
-:class:`~aurora_xr.plot.MissingMapDataWarning`.
+The layers under the cells (projection, coastlines from Natural Earth files already
+on disk, graticule, circles of magnetic latitude) are drawn by
+:mod:`aurora_xr.plot.basemap`; aurora_xr never downloads map data.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Hashable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import matplotlib.patheffects as pe
@@ -20,71 +17,20 @@ from matplotlib.axes import Axes
 from matplotlib.colors import Colormap, Normalize
 
 from ..errors import MissingVariableError, OptionError, SchemaError
-from . import _common as c
-from ._style import GRID_LIGHT, SIZE_LABEL, SIZE_SMALL, SIZE_TITLE
-from ._warnings import MissingMapDataWarning
+from ._cells import add_cells, densify, nan_patch
+from ._loading import compute_together, require_cell_dims
+from ._products import hour_text, mlt_bin, select_variable, value_label
+from ._style import SIZE_LABEL, SIZE_SMALL, SIZE_TITLE
+from .basemap import (
+    cartopy_modules,
+    draw_coastlines,
+    draw_graticule,
+    draw_magnetic_latitudes,
+    map_projection,
+    natural_earth_path,
+)
 
 __all__ = ["natural_earth_path", "plot_cell_map"]
-
-PROJECTIONS = ("Orthographic", "SouthPolarStereo", "NorthPolarStereo")
-_WHEN_ATTRS = ("magnetic_epoch", "epoch", "time_coverage_start", "time_start", "start_time")
-
-
-def _cartopy() -> tuple[Any, Any, Any]:
-    try:
-        import cartopy
-        import cartopy.crs as ccrs
-        import cartopy.io.shapereader as shpreader
-    except ImportError as exc:  # pragma: no cover - cartopy is a dependency
-        raise ImportError(
-            "plot_cell_map needs cartopy: pip install cartopy (or conda install -c conda-forge "
-            "cartopy)"
-        ) from exc
-    return cartopy, ccrs, shpreader
-
-
-def natural_earth_path(
-    *, resolution: str = "50m", category: str = "physical", name: str = "coastline"
-) -> Path | None:
-    """Path of a Natural Earth shapefile already on disk, or None; never downloads.
-
-    Looks where :func:`cartopy.io.shapereader.natural_earth` would look
-    (``cartopy.config["pre_existing_data_dir"]``, then ``data_dir``) but,
-    unlike it, does not fetch a missing file.
-
-    Parameters
-    ----------
-    resolution : {"10m", "50m", "110m"}
-        Natural Earth scale.
-    category : str
-        ``"physical"`` or ``"cultural"``.
-    name : str
-        Dataset name, e.g. ``"coastline"``.
-    """
-    cartopy, _, _ = _cartopy()  # importing shapereader registers the Natural Earth downloader
-    from cartopy.io import Downloader
-
-    downloader = Downloader.from_config(("shapefiles", "natural_earth", resolution, category, name))
-    fmt = {"config": cartopy.config, "category": category, "name": name, "resolution": resolution}
-    for path in (downloader.pre_downloaded_path(fmt), downloader.target_path(fmt)):
-        if path is not None and Path(path).is_file():
-            return Path(path)
-    return None
-
-
-def _projection(projection: Any, lat0: float, lon0: float) -> Any:
-    _, ccrs, _ = _cartopy()
-    if not isinstance(projection, str):
-        return projection
-    if projection == "Orthographic":
-        return ccrs.Orthographic(central_longitude=lon0, central_latitude=lat0)
-    if projection == "SouthPolarStereo":
-        return ccrs.SouthPolarStereo(central_longitude=lon0)
-    if projection == "NorthPolarStereo":
-        return ccrs.NorthPolarStereo(central_longitude=lon0)
-    raise OptionError(
-        f"projection must be one of {PROJECTIONS} or a cartopy CRS; found {projection!r}"
-    )
 
 
 def _centre(ds: xr.Dataset, cell_dim: Hashable) -> tuple[str, float, float]:
@@ -100,24 +46,9 @@ def _centre(ds: xr.Dataset, cell_dim: Hashable) -> tuple[str, float, float]:
                 f"expected station_latitude/station_longitude attributes or {name!r} to "
                 "centre the map; found neither"
             )
-    (el, lat, lon) = c.compute_together(ds["cell_elevation"], ds["cell_lat"], ds["cell_lon"])
+    (el, lat, lon) = compute_together(ds["cell_elevation"], ds["cell_lat"], ds["cell_lon"])
     k = int(np.nanargmax(np.asarray(el.values, dtype=float)))
     return "", float(lat.values[k]), float(lon.values[k])
-
-
-def _when(ds: xr.Dataset, when: Any) -> Any:
-    """The epoch for AACGM: given, from the attributes, or the first time coordinate."""
-    if when is None:
-        for key in _WHEN_ATTRS:
-            if key in ds.attrs:
-                return ds.attrs[key]
-        if "time" in ds.coords and ds["time"].size:
-            return np.asarray(ds["time"].values).ravel()[0]
-        raise OptionError(
-            "magnetic-latitude circles need a date for AACGM: pass when=... (a year or a "
-            f"date), or magnetic_latitudes=False; found none of the attributes {_WHEN_ATTRS}"
-        )
-    return when
 
 
 def _values(
@@ -125,27 +56,27 @@ def _values(
     values: xr.DataArray | str | None,
     *,
     mlt: float | None,
-    method: Any,
+    detector: Any,
     sel: Mapping[Hashable, Any] | None,
     cell_dim: Hashable,
 ) -> tuple[xr.DataArray | None, str]:
-    from .occurrence import _hour, _select, mlt_bin
-
     if values is None:
         if mlt is None or "occurrence_rate" not in ds.data_vars:
             return None, ""
         values = "occurrence_rate"
     if isinstance(values, str):
-        da, label = _select(ds, variable=values, method=method, sel=sel, method_dim="method")
+        da, label = select_variable(
+            ds, variable=values, detector=detector, sel=sel, detector_dim="detector"
+        )
         if "mlt" in da.dims:
             if mlt is None:
                 raise OptionError(f"{values!r} is on 'mlt': pass mlt= to pick a bin")
             i, lo, hi = mlt_bin(da["mlt"].values, mlt)
             da = da.isel(mlt=i)
-            label = " · ".join(s for s in (label, f"MLT {_hour(lo)}–{_hour(hi)}") if s)
+            label = " · ".join(s for s in (label, f"MLT {hour_text(lo)}–{hour_text(hi)}") if s)
     else:
         da, label = values, str(values.name or "")
-    c.require_cell_dims(da, cell_dim, "the map values")
+    require_cell_dims(da, cell_dim, "the map values")
     return da, label
 
 
@@ -154,7 +85,7 @@ def plot_cell_map(
     *,
     values: xr.DataArray | str | None = None,
     mlt: float | None = None,
-    method: Any = None,
+    detector: Any = None,
     sel: Mapping[Hashable, Any] | None = None,
     projection: Any = "Orthographic",
     ax: Axes | None = None,
@@ -179,13 +110,13 @@ def plot_cell_map(
     Parameters
     ----------
     cells : xarray.Dataset
-        A cell grid (:func:`aurora_xr.geo.cells.cell_grid`) or an occurrence
+        A cell grid (:func:`aurora_xr.cube.grid.cell_grid`) or an occurrence
         product carrying the cell coordinates ``cell_vertices_lat``/``_lon``.
     values : DataArray or str, optional
         Values to colour the cells by: a ``(cell,)`` DataArray or the name of
-        a variable of ``cells`` (selected with ``mlt``, ``method``, ``sel``).
+        a variable of ``cells`` (selected with ``mlt``, ``detector``, ``sel``).
         Default: ``occurrence_rate`` when ``mlt`` is given, else outlines only.
-    mlt, method, sel
+    mlt, detector, sel
         Selection of an occurrence product (see
         :func:`aurora_xr.plot.plot_occurrence`).
     projection : {"Orthographic", "SouthPolarStereo", "NorthPolarStereo"} or CRS
@@ -217,29 +148,29 @@ def plot_cell_map(
     -------
     cartopy.mpl.geoaxes.GeoAxes
     """
-    _, ccrs, shpreader = _cartopy()
+    _, ccrs, _ = cartopy_modules()
     if not isinstance(cells, xr.Dataset):
         raise SchemaError(f"expected a cell grid Dataset; found {type(cells).__name__}")
     for name in ("cell_vertices_lat", "cell_vertices_lon"):
         if name not in cells.variables:
             raise MissingVariableError(
                 f"expected cell vertices 'cell_vertices_lat' and 'cell_vertices_lon' (from "
-                f"aurora_xr.geo.cells.cell_grid); missing {name!r}"
+                f"aurora_xr.cube.grid.cell_grid); missing {name!r}"
             )
     code, lat0, lon0 = _centre(cells, cell_dim)
-    crs = _projection(projection, lat0, lon0)
+    crs = map_projection(projection, lat0, lon0)
     geo = ccrs.PlateCarree()
-    da, label = _values(cells, values, mlt=mlt, method=method, sel=sel, cell_dim=cell_dim)
+    da, label = _values(cells, values, mlt=mlt, detector=detector, sel=sel, cell_dim=cell_dim)
     lat_v, lon_v = cells["cell_vertices_lat"], cells["cell_vertices_lon"]
     vdim = next(d for d in lat_v.dims if d != cell_dim)
-    lat_v, lon_v, da = c.compute_together(
+    lat_v, lon_v, da = compute_together(
         lat_v.transpose(cell_dim, vdim), lon_v.transpose(cell_dim, vdim), da
     )
     polys: list[np.ndarray] = []
     for la, lo in zip(
         np.asarray(lat_v.values, float), np.asarray(lon_v.values, float), strict=True
     ):
-        dla, dlo = c.densify(la, lo, 4, periodic_b=True)
+        dla, dlo = densify(la, lo, 4, periodic_b=True)
         pts = crs.transform_points(geo, dlo, dla)
         polys.append(pts[:, :2])
     if ax is None:
@@ -269,55 +200,25 @@ def plot_cell_map(
     cm = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
     norm: Normalize | None = None
     if vals is None:
-        coll, _ = c.add_cells(ax, polys, None, edgecolor="#3b5b92", linewidth=0.4, zorder=3)
+        coll, _ = add_cells(ax, polys, None, edgecolor="#3b5b92", linewidth=0.4, zorder=3)
         coll.set_facecolor((0.23, 0.36, 0.57, 0.08))
     else:
         finite = vals[np.isfinite(vals)]
         top = vmax if vmax is not None else (float(finite.max()) if finite.size else 1.0)
         bottom = vmin if vmin is not None else (float(finite.min()) if finite.size else 0.0)
         norm = Normalize(vmin=bottom, vmax=top if top > bottom else bottom + 1.0)
-        coll, _ = c.add_cells(
+        coll, _ = add_cells(
             ax, polys, vals, cmap=cm, norm=norm, edgecolor="white", linewidth=0.25, zorder=3
         )
 
     if coastlines:
-        path = natural_earth_path(resolution=coastline_resolution)
-        if path is None:
-            warnings.warn(
-                MissingMapDataWarning(
-                    f"Natural Earth {coastline_resolution} coastlines are not on disk (looked "
-                    "in cartopy.config['pre_existing_data_dir'] and ['data_dir']); the map is "
-                    "drawn without coastlines. aurora_xr does not download map data."
-                ),
-                stacklevel=2,
-            )
-        else:
-            geoms = list(shpreader.Reader(str(path)).geometries())
-            art = gax.add_geometries(
-                geoms, crs=geo, facecolor="none", edgecolor="0.2", linewidth=0.7, zorder=4
-            )
-            art.set_gid("coastlines")
-
-    gl = gax.gridlines(
-        crs=geo,
-        draw_labels=True,
-        linewidth=0.4,
-        color="0.55",
-        alpha=0.8,
-        linestyle=":",
-        zorder=2,
-    )
-    import matplotlib.ticker as mticker
-
-    gl.xlocator = mticker.MultipleLocator(10.0)
-    gl.ylocator = mticker.MultipleLocator(2.0)
-    gl.top_labels = False
-    gl.right_labels = False
-    gl.xlabel_style = {"size": SIZE_SMALL, "color": "0.3"}
-    gl.ylabel_style = {"size": SIZE_SMALL, "color": "0.3"}
+        draw_coastlines(gax, coastline_resolution, geo)
+    draw_graticule(gax, geo)
 
     if magnetic_latitudes is not False:
-        _draw_mlat(ax, cells, magnetic_latitudes, extent, target, geo, mlat_levels, when)
+        draw_magnetic_latitudes(
+            ax, cells, magnetic_latitudes, extent, target, geo, mlat_levels, when
+        )
 
     ax.plot(
         [lon0],
@@ -346,13 +247,11 @@ def plot_cell_map(
         )
     if vals is not None and colorbar and norm is not None:
         cb = gax.get_figure().colorbar(coll, ax=ax, shrink=0.8, pad=0.03)
-        from .occurrence import _label
-
         assert da is not None
-        cb.set_label(_label(da, da.name), fontsize=SIZE_LABEL)
+        cb.set_label(value_label(da, da.name), fontsize=SIZE_LABEL)
         cb.ax.tick_params(labelsize=SIZE_SMALL)
     if vals is not None and np.isnan(vals).any():
-        ax.legend(handles=[c.nan_patch()], loc="lower right", fontsize=SIZE_SMALL, framealpha=0.8)
+        ax.legend(handles=[nan_patch()], loc="lower right", fontsize=SIZE_SMALL, framealpha=0.8)
     if title is None:
         alt = cells.attrs.get("altitude_km")
         where = f"cells at {float(alt):g} km" if alt is not None else "cells"
@@ -360,56 +259,3 @@ def plot_cell_map(
     if title:
         ax.set_title(title, fontsize=SIZE_TITLE)
     return ax
-
-
-def _draw_mlat(
-    ax: Axes,
-    ds: xr.Dataset,
-    magnetic_latitudes: bool | xr.DataArray,
-    extent: tuple[float, float, float, float],
-    target: Any,
-    geo: Any,
-    levels: Sequence[float] | None,
-    when: Any,
-) -> None:
-    if isinstance(magnetic_latitudes, xr.DataArray):
-        mlat = magnetic_latitudes
-        lat_name = next((d for d in mlat.dims if "lat" in str(d)), mlat.dims[0])
-        lon_name = next((d for d in mlat.dims if "lon" in str(d)), mlat.dims[-1])
-        mlat = mlat.transpose(lat_name, lon_name)
-        lon2, lat2 = np.meshgrid(mlat[lon_name].values, mlat[lat_name].values)
-        pts = target.transform_points(geo, lon2, lat2)
-        xx, yy = pts[..., 0], pts[..., 1]
-        zz = np.asarray(mlat.values, dtype=float)
-    else:
-        from ..geo import aacgm as geomag
-
-        # a grid over the map in projection coordinates, mapped back to lat/lon
-        xs = np.linspace(extent[0], extent[1], 60)
-        ys = np.linspace(extent[2], extent[3], 60)
-        xx, yy = np.meshgrid(xs, ys)
-        ll = geo.transform_points(target, xx, yy)
-        alt = float(ds.attrs.get("altitude_km", 110.0))
-        zz, _ = geomag.aacgm_coords(ll[..., 1], ll[..., 0], altitude_km=alt, when=_when(ds, when))
-        zz = np.asarray(zz, dtype=float)
-    finite = zz[np.isfinite(zz)]
-    if finite.size == 0:
-        return
-    if levels is None:
-        lo, hi = np.floor(finite.min() / 5.0) * 5.0, np.ceil(finite.max() / 5.0) * 5.0
-        levels = [v for v in np.arange(lo, hi + 0.1, 5.0) if finite.min() < v < finite.max()]
-    if not levels:
-        return
-    cs = ax.contour(
-        xx,
-        yy,
-        zz,
-        levels=sorted(levels),
-        colors=[GRID_LIGHT],
-        linewidths=0.8,
-        linestyles="--",
-        zorder=5,
-        transform=target,
-    )
-    cs.set_gid("magnetic_latitude")
-    ax.clabel(cs, fmt=lambda v: f"{v:g}° MLAT", fontsize=SIZE_SMALL, inline=True)

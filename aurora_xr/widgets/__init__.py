@@ -21,6 +21,11 @@ OccurrenceExplorer
 MethodComparison
     FCN, difference method and their ratio side by side for one MLT bin, with
     precision / recall / F1 against the truth when the comparison has them.
+LabelTool
+    Draw aurora masks on frames (polygon, brush, eraser, undo, zoom, contrast,
+    the model's probability as a pre-label), save standard mask PNGs and a COCO
+    file, and pick the next frame to label by model uncertainty (an anywidget
+    canvas: drawing runs in the browser).
 
 Every widget shows itself when it is the last expression of a cell; its
 controls are public attributes (``.mlt_slider``, ``.time_slider`` ...), its
@@ -31,7 +36,8 @@ from __future__ import annotations
 
 from ._base import FigureView
 from .comparison import MethodComparison
+from .labeltool import LabelTool
 from .occurrence import OccurrenceExplorer
 from .sky import SkyBrowser
 
-__all__ = ["FigureView", "MethodComparison", "OccurrenceExplorer", "SkyBrowser"]
+__all__ = ["FigureView", "LabelTool", "MethodComparison", "OccurrenceExplorer", "SkyBrowser"]

@@ -26,7 +26,7 @@ class MethodComparison(FigureView):
 
     The figure is :func:`aurora_xr.plot.plot_comparison`; below it a table of
     the overall rates and, when the comparison was made against a truth, the
-    cell-level precision, recall and F1 of each method for all, dynamic and
+    cell-level precision, recall and F1 of each detector for all, dynamic and
     stationary forms.
 
     Parameters
@@ -37,11 +37,11 @@ class MethodComparison(FigureView):
         Cell grid, when the comparison carries no cell vertex coordinates.
     mlt : float, optional
         Any hour inside the bin shown first.
-    methods : (str, str)
-        The two methods, numerator of the ratio first.
+    detectors : (str, str)
+        The two detectors, numerator of the ratio first.
     dpi : float
         Resolution of the image shown.
-    mlt_dim, method_dim, cell_dim : hashable
+    mlt_dim, detector_dim, cell_dim : hashable
         Dimension names.
 
     Attributes
@@ -55,7 +55,7 @@ class MethodComparison(FigureView):
     table : ipywidgets.HTML
         Overall rates and, with truth, precision / recall / F1.
     scores : pandas.DataFrame or None
-        The precision / recall / F1 table (rows: method, columns: score and form).
+        The precision / recall / F1 table (rows: detector, columns: score and form).
     figure, image, status, widget, draw_count, last_error
         See :class:`~aurora_xr.widgets.FigureView`.
     """
@@ -66,11 +66,11 @@ class MethodComparison(FigureView):
         *,
         cells: xr.Dataset | None = None,
         mlt: float | None = None,
-        methods: tuple[str, str] = ("fcn", "difference"),
+        detectors: tuple[str, str] = ("fcn", "difference"),
         ratio_var: Hashable = "rate_ratio",
         dpi: float = 80.0,
         mlt_dim: Hashable = "mlt",
-        method_dim: Hashable = "method",
+        detector_dim: Hashable = "detector",
         cell_dim: Hashable = "cell",
     ) -> None:
         super().__init__(dpi=dpi)
@@ -88,14 +88,14 @@ class MethodComparison(FigureView):
             )
         self.product = cmp.compute()
         self.cells = cells
-        self.methods = methods
+        self.detectors = detectors
         self.ratio_var = ratio_var
-        self.mlt_dim, self.method_dim, self.cell_dim = mlt_dim, method_dim, cell_dim
+        self.mlt_dim, self.detector_dim, self.cell_dim = mlt_dim, detector_dim, cell_dim
         self._edges = mlt_edges(self.product, mlt_dim)
         self.mlt_slider = mlt_slider(self.product, self._edges, mlt, mlt_dim)
         self.readout = widgets.HTML(value="")
         self.selectors = extra_selectors(
-            self.product["occurrence_rate"], (method_dim, mlt_dim, cell_dim)
+            self.product["occurrence_rate"], (detector_dim, mlt_dim, cell_dim)
         )
         self.scores = self._scores()
         self.table = widgets.HTML(value=self._table_html())
@@ -130,12 +130,12 @@ class MethodComparison(FigureView):
         return plot.plot_comparison(
             self.product,
             mlt=self.mlt,
-            methods=self.methods,
+            detectors=self.detectors,
             ratio_var=self.ratio_var,
             sel=sel,
             cells=self.cells,
             mlt_dim=self.mlt_dim,
-            method_dim=self.method_dim,
+            detector_dim=self.detector_dim,
             cell_dim=self.cell_dim,
         )
 
@@ -150,23 +150,25 @@ class MethodComparison(FigureView):
                 df = da.to_pandas()
                 if isinstance(df, pd.Series):
                     df = df.to_frame()
-                if self.method_dim not in da.dims:
+                if self.detector_dim not in da.dims:
                     df = df.T
                 parts[s] = df
             else:
                 parts[s] = da.to_pandas().to_frame(name="all")
         table = pd.concat(parts, axis=1)
-        table.index.name = str(self.method_dim)
+        table.index.name = str(self.detector_dim)
         return table
 
     def _table_html(self) -> str:
         p = self.product
         rows = []
-        if "overall_rate" in p.data_vars and self.method_dim in p["overall_rate"].dims:
+        if "overall_rate" in p.data_vars and self.detector_dim in p["overall_rate"].dims:
             rates = ", ".join(
                 f"{html.escape(str(m))} {float(v):.3f}"
                 for m, v in zip(
-                    p[self.method_dim].values, np.atleast_1d(p["overall_rate"].values), strict=True
+                    p[self.detector_dim].values,
+                    np.atleast_1d(p["overall_rate"].values),
+                    strict=True,
                 )
             )
             ratio = ""

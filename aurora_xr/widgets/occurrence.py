@@ -22,9 +22,9 @@ from ._base import FigureView, extra_selectors, hour_label, mlt_edges, mlt_slide
 __all__ = ["RATIO", "OccurrenceExplorer"]
 
 RATIO = "ratio"
-"""Value of the method toggle that shows ``rate_ratio`` (FCN / difference)."""
+"""Value of the detector toggle that shows ``rate_ratio`` (FCN / difference)."""
 
-_METHOD_LABELS = {"fcn": "FCN", "difference": "difference", "truth": "truth", RATIO: "ratio"}
+_DETECTOR_LABELS = {"fcn": "FCN", "difference": "difference", "truth": "truth", RATIO: "ratio"}
 
 
 def _finite(values: Any) -> np.ndarray:
@@ -36,7 +36,7 @@ class OccurrenceExplorer(FigureView):
     """Explore an occurrence product one MLT bin at a time.
 
     An MLT slider (its readout says e.g. "MLT 07–08"), a toggle between the
-    product's methods (plus "ratio" when it holds ``rate_ratio``, i.e. the
+    product's detectors (plus "ratio" when it holds ``rate_ratio``, i.e. the
     output of :func:`aurora_xr.compare_methods`), a dropdown for each further
     dimension (``year``, ``season``), a colour range and the export of the map
     shown to PNG and to CF NetCDF (through :func:`aurora_xr.to_netcdf`). The
@@ -49,8 +49,8 @@ class OccurrenceExplorer(FigureView):
         :func:`aurora_xr.compare_methods` (a lazy product is computed once, here).
     cells : xarray.Dataset, optional
         Cell grid, when the product carries no cell vertex coordinates.
-    method : str, optional
-        Method shown first (default the first of the product, "fcn" if present).
+    detector : str, optional
+        Detector shown first (default the first of the product, "fcn" if present).
     mlt : float, optional
         Any hour inside the bin shown first (default the first bin).
     variable : hashable
@@ -63,7 +63,7 @@ class OccurrenceExplorer(FigureView):
         Resolution of the image shown.
     export_path : str or path-like, optional
         Initial text of the export path box (no suffix: ``.png`` / ``.nc`` are added).
-    mlt_dim, method_dim, cell_dim : hashable
+    mlt_dim, detector_dim, cell_dim : hashable
         Dimension names.
 
     Attributes
@@ -72,8 +72,8 @@ class OccurrenceExplorer(FigureView):
         Position of the MLT bin shown (0..23 for hourly bins).
     readout : ipywidgets.HTML
         The bin shown, e.g. ``MLT 07–08``.
-    method_toggle : ipywidgets.ToggleButtons
-        The method shown, or ``"ratio"``.
+    detector_toggle : ipywidgets.ToggleButtons
+        The detector shown, or ``"ratio"``.
     selectors : dict of ipywidgets.Dropdown
         One per further dimension; ``year_dropdown`` and ``season_dropdown``
         are those of ``year`` and ``season`` (None when absent).
@@ -94,7 +94,7 @@ class OccurrenceExplorer(FigureView):
         occ: xr.Dataset,
         *,
         cells: xr.Dataset | None = None,
-        method: str | None = None,
+        detector: str | None = None,
         mlt: float | None = None,
         variable: Hashable = "occurrence_rate",
         ratio_var: Hashable = "rate_ratio",
@@ -104,7 +104,7 @@ class OccurrenceExplorer(FigureView):
         dpi: float = 100.0,
         export_path: str | os.PathLike[str] | None = None,
         mlt_dim: Hashable = "mlt",
-        method_dim: Hashable = "method",
+        detector_dim: Hashable = "detector",
         cell_dim: Hashable = "cell",
     ) -> None:
         super().__init__(dpi=dpi)
@@ -127,25 +127,25 @@ class OccurrenceExplorer(FigureView):
         self.cmap = cmap
         self.ratio_cmap = ratio_cmap
         self.figsize = figsize
-        self.mlt_dim, self.method_dim, self.cell_dim = mlt_dim, method_dim, cell_dim
+        self.mlt_dim, self.detector_dim, self.cell_dim = mlt_dim, detector_dim, cell_dim
         rate = self.product[variable]
 
-        # methods and ratio
-        if method_dim in rate.dims:
-            methods = [str(m) for m in rate[method_dim].values]
+        # detectors and ratio
+        if detector_dim in rate.dims:
+            detectors = [str(m) for m in rate[detector_dim].values]
         else:
-            methods = [str(self.product.attrs.get("method", "")) or str(variable)]
-        self._has_method_dim = method_dim in rate.dims
-        options = list(methods)
+            detectors = [str(self.product.attrs.get("detector", "")) or str(variable)]
+        self._has_detector_dim = detector_dim in rate.dims
+        options = list(detectors)
         if ratio_var in self.product.data_vars:
             options.append(RATIO)
-        if method is None:
-            method = "fcn" if "fcn" in options else options[0]
-        if method not in options:
-            raise OptionError(f"method {method!r} not in the product; it has {options}")
-        self.method_toggle = widgets.ToggleButtons(
-            options=[(_METHOD_LABELS.get(m, m), m) for m in options],
-            value=method,
+        if detector is None:
+            detector = "fcn" if "fcn" in options else options[0]
+        if detector not in options:
+            raise OptionError(f"detector {detector!r} not in the product; it has {options}")
+        self.detector_toggle = widgets.ToggleButtons(
+            options=[(_DETECTOR_LABELS.get(m, m), m) for m in options],
+            value=detector,
             description="show",
             style={"button_width": "92px", "description_width": "40px"},
             disabled=len(options) == 1,
@@ -157,7 +157,7 @@ class OccurrenceExplorer(FigureView):
         self.readout = widgets.HTML(value="")
 
         # year, season, ...
-        self.selectors = extra_selectors(rate, (method_dim, mlt_dim, cell_dim))
+        self.selectors = extra_selectors(rate, (detector_dim, mlt_dim, cell_dim))
         self.year_dropdown = self.selectors.get("year")
         self.season_dropdown = self.selectors.get("season")
 
@@ -191,12 +191,12 @@ class OccurrenceExplorer(FigureView):
         self._set_range_for_mode()
         self._update_readout()
         self.mlt_slider.observe(self._on_mlt, names="value")
-        self.method_toggle.observe(self._on_mode, names="value")
+        self.detector_toggle.observe(self._on_mode, names="value")
         for w in (*self.selectors.values(), self.range_slider):
             w.observe(self._on_change, names="value")
         rows: list[widgets.Widget] = [
             widgets.HBox([self.mlt_slider, self.readout]),
-            widgets.HBox([self.method_toggle, *self.selectors.values()]),
+            widgets.HBox([self.detector_toggle, *self.selectors.values()]),
             self.range_slider,
         ]
         self._build(*rows)
@@ -220,9 +220,9 @@ class OccurrenceExplorer(FigureView):
         return f"MLT {hour_label(lo % 24.0)}–{hour_label(hi if hi <= 24.0 else hi % 24.0)}"
 
     @property
-    def method(self) -> str:
-        """The method shown, or ``"ratio"``."""
-        return str(self.method_toggle.value)
+    def detector(self) -> str:
+        """The detector shown, or ``"ratio"``."""
+        return str(self.detector_toggle.value)
 
     @property
     def selection(self) -> dict[Hashable, Any]:
@@ -242,11 +242,11 @@ class OccurrenceExplorer(FigureView):
             self._set_range_for_mode()
 
     @staticmethod
-    def _mode(method: str) -> str:
-        return RATIO if method == RATIO else "rate"
+    def _mode(detector: str) -> str:
+        return RATIO if detector == RATIO else "rate"
 
     def _set_range_for_mode(self) -> None:
-        mode = self._mode(self.method)
+        mode = self._mode(self.detector)
         if mode == RATIO:
             values = _finite(self.product[self.ratio_var].values)
             values = values[values > 0]
@@ -274,7 +274,7 @@ class OccurrenceExplorer(FigureView):
         ax = fig.add_subplot()
         lo, hi = (float(v) for v in self.range_slider.value)
         sel = self.selection or None
-        if self.method == RATIO:
+        if self.detector == RATIO:
             sel = {k: v for k, v in (sel or {}).items() if k in self.product[self.ratio_var].dims}
             plot.plot_occurrence(
                 self.product,
@@ -287,14 +287,14 @@ class OccurrenceExplorer(FigureView):
                 cmap=self._ratio_colormap(),
                 title=f"FCN / difference · {self.mlt_label}",
                 mlt_dim=self.mlt_dim,
-                method_dim=self.method_dim,
+                detector_dim=self.detector_dim,
                 cell_dim=self.cell_dim,
             )
         else:
             plot.plot_occurrence(
                 self.product,
                 mlt=self.mlt,
-                method=self.method if self._has_method_dim else None,
+                detector=self.detector if self._has_detector_dim else None,
                 variable=self.variable,
                 sel=sel,
                 cells=self.cells,
@@ -303,7 +303,7 @@ class OccurrenceExplorer(FigureView):
                 vmax=hi if hi > lo else None,
                 cmap=self.cmap,
                 mlt_dim=self.mlt_dim,
-                method_dim=self.method_dim,
+                detector_dim=self.detector_dim,
                 cell_dim=self.cell_dim,
             )
         return fig
@@ -322,12 +322,12 @@ class OccurrenceExplorer(FigureView):
 
     # -- export --------------------------------------------------------------------------
     def shown_product(self) -> xr.Dataset:
-        """The map shown as a product: the variables of the method (or the ratio) on
-        a length-1 ``mlt`` dim (and length-1 ``method``, year, season dims), with
+        """The map shown as a product: the variables of the detector (or the ratio) on
+        a length-1 ``mlt`` dim (and length-1 ``detector``, year, season dims), with
         their coordinates and the product's attributes."""
         p = self.product
         i = int(self.mlt_slider.value)
-        if self.method == RATIO:
+        if self.detector == RATIO:
             names = [self.ratio_var]
         else:
             dims = set(p[self.variable].dims)
@@ -343,13 +343,15 @@ class OccurrenceExplorer(FigureView):
             if n not in out.coords and set(c.dims) & set(out.dims) and set(c.dims) <= allowed
         ]
         out = out.assign_coords({n: p.coords[n] for n in extra}).isel({self.mlt_dim: [i]})
-        if self._has_method_dim and self.method != RATIO:
-            out = out.sel({self.method_dim: [self.method]})
+        if self._has_detector_dim and self.detector != RATIO:
+            out = out.sel({self.detector_dim: [self.detector]})
         for dim, value in self.selection.items():
             if dim in out.dims:
                 out = out.sel({dim: [value]})
         out.attrs = dict(p.attrs)
-        out.attrs["shown"] = f"{_METHOD_LABELS.get(self.method, self.method)}, {self.mlt_label}"
+        out.attrs["shown"] = (
+            f"{_DETECTOR_LABELS.get(self.detector, self.detector)}, {self.mlt_label}"
+        )
         return out
 
     def _path(self, path: str | os.PathLike[str] | None, suffix: str) -> Path:

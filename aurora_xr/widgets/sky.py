@@ -13,6 +13,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .. import plot
+from ..cube.context import cube_context
 from ..detect.segmentation import segment
 from ..errors import MissingDimensionError, MissingVariableError, OptionError, SchemaError
 from ._base import FigureView
@@ -33,9 +34,11 @@ class SkyBrowser(FigureView):
     Parameters
     ----------
     ds : xarray.Dataset
-        Image cube ``(time, y, x, channel)`` with calibration attributes, lazy
-        or in memory; with ``aurora_mask`` (e.g. from :func:`aurora_xr.segment`
-        or :func:`aurora_xr.open_segmentation_store`) for the FCN overlay.
+        Image cube ``(time, y, x, channel)`` with calibration attributes (an
+        analytic lens or a per-pixel skymap), colour or single-channel, lazy or
+        in memory; with ``aurora_mask`` (e.g. from :func:`aurora_xr.segment` or
+        :func:`aurora_xr.open_segmentation_store`) for the FCN overlay. The
+        cube is checked and its context resolved once, when the browser opens.
     cells : xarray.Dataset, optional
         Cell grid (:func:`aurora_xr.cell_grid`) for the difference overlay;
         not needed when ``difference`` carries the cell vertex coordinates.
@@ -75,6 +78,8 @@ class SkyBrowser(FigureView):
         Display gain.
     readout : ipywidgets.HTML
         Time and position of the frame shown.
+    context : aurora_xr.cube.context.CubeContext
+        The cube's context (camera, station, times), resolved once.
     figure, image, status, widget, draw_count, last_error
         See :class:`~aurora_xr.widgets.FigureView`.
 
@@ -132,6 +137,16 @@ class SkyBrowser(FigureView):
                 "carry no cell vertex coordinates"
             )
         self.ds = ds
+        self.context = cube_context(
+            ds,
+            image_var=image_var,
+            time_dim=time_dim,
+            y_dim=y_dim,
+            x_dim=x_dim,
+            channel_dim=channel_dim,
+            require_image=True,
+        )
+        self.context.require_calibration()  # a cube without one cannot be shown
         self.cells = cells
         self.difference = difference
         self.model = model
@@ -308,6 +323,7 @@ class SkyBrowser(FigureView):
             contrast=float(self.contrast_slider.value),
             ax=ax,
             north_azimuth=self.north_azimuth,
+            context=self.context,
             **extra,
             **self._names,
         )

@@ -188,7 +188,7 @@ def make_difference(cube: xr.Dataset, cells: xr.Dataset) -> xr.DataArray:
 
 
 def make_occurrence(cells: xr.Dataset | None = None) -> xr.Dataset:
-    """Occurrence product on (method, mlt, cell): FCN rates ~5x the difference method's,
+    """Occurrence product on (detector, mlt, cell): FCN rates ~5x the difference method's,
     highest near the magnetic-north horizon in the evening; a few cells unobserved."""
     cells = make_cells() if cells is None else cells
     el = cells["cell_elevation"].values.astype(float)
@@ -210,12 +210,12 @@ def make_occurrence(cells: xr.Dataset | None = None) -> xr.Dataset:
     rate = np.where(n_obs[None] > 0, n_aur / np.maximum(n_obs[None], 1), np.nan)
     occ = xr.Dataset(
         {
-            "occurrence_rate": (("method", "mlt", "cell"), rate.astype(np.float32)),
-            "n_aurora": (("method", "mlt", "cell"), n_aur),
-            "n_observed": (("method", "mlt", "cell"), np.stack([n_obs, n_obs])),
+            "occurrence_rate": (("detector", "mlt", "cell"), rate.astype(np.float32)),
+            "n_aurora": (("detector", "mlt", "cell"), n_aur),
+            "n_observed": (("detector", "mlt", "cell"), np.stack([n_obs, n_obs])),
         },
         coords={
-            "method": ["fcn", "difference"],
+            "detector": ["fcn", "difference"],
             "mlt": mlt,
             **{
                 k: v
@@ -237,8 +237,8 @@ def make_comparison() -> xr.Dataset:
     occ = make_occurrence()
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = occ["occurrence_rate"]
-        ratio = rate.sel({"method": "fcn"}, drop=True) / rate.sel(
-            {"method": "difference"}, drop=True
+        ratio = rate.sel({"detector": "fcn"}, drop=True) / rate.sel(
+            {"detector": "difference"}, drop=True
         )
     return occ.assign(rate_ratio=ratio.astype(np.float32))
 
@@ -291,7 +291,7 @@ def fig_three_panel() -> Any:
 
 
 def fig_occurrence() -> Any:
-    return plot.plot_occurrence(make_occurrence(), mlt=11, method="fcn").get_figure()
+    return plot.plot_occurrence(make_occurrence(), mlt=11, detector="fcn").get_figure()
 
 
 def fig_occurrence_grid() -> Any:
@@ -306,7 +306,7 @@ def fig_cell_map() -> Any:
     ax = plot.plot_cell_map(
         make_occurrence(),
         mlt=20,
-        method="fcn",
+        detector="fcn",
         coastlines=False,
         magnetic_latitudes=make_mlat_grid(),
     )
@@ -507,8 +507,8 @@ def test_sky_views_compute_only_the_frame_shown(cube: xr.Dataset, cells: xr.Data
 
 # -- occurrence maps -------------------------------------------------------------------
 def test_occurrence_map_cells_colours_and_colourbar(occ: xr.Dataset) -> None:
-    ax = plot.plot_occurrence(occ, mlt=11, method="fcn")
-    rate = occ["occurrence_rate"].sel({"method": "fcn"}).isel(mlt=11).values.astype(float)
+    ax = plot.plot_occurrence(occ, mlt=11, detector="fcn")
+    rate = occ["occurrence_rate"].sel({"detector": "fcn"}).isel(mlt=11).values.astype(float)
     assert _n_polygons(ax) == N_CELLS
     coll = _one(ax, "cells")
     ok = np.isfinite(rate)
@@ -535,24 +535,24 @@ def test_occurrence_map_cells_colours_and_colourbar(occ: xr.Dataset) -> None:
 
 
 def test_occurrence_map_options(occ: xr.Dataset, cells: xr.Dataset) -> None:
-    a = plot.plot_occurrence(occ, mlt=7, method="difference", vmax=0.5, cmap="magma")
-    b = plot.plot_occurrence(occ, mlt=7.99, method="difference")
+    a = plot.plot_occurrence(occ, mlt=7, detector="difference", vmax=0.5, cmap="magma")
+    b = plot.plot_occurrence(occ, mlt=7.99, detector="difference")
     assert a.get_title() == b.get_title() == "Difference method · MLT 07–08"
     assert _one(a, "cells").norm.vmax == 0.5
     assert _one(a, "cells").get_cmap().name == "magma"
-    assert plot.plot_occurrence(occ, mlt=-0.5, method="fcn").get_title().endswith("23–24")
+    assert plot.plot_occurrence(occ, mlt=-0.5, detector="fcn").get_title().endswith("23–24")
     bare = occ.drop_vars([v for v in occ.coords if str(v).startswith("cell_vertices")])
     with pytest.raises(MissingVariableError, match="cells="):
-        plot.plot_occurrence(bare, mlt=1, method="fcn")
-    assert _n_polygons(plot.plot_occurrence(bare, mlt=1, method="fcn", cells=cells)) == N_CELLS
-    with pytest.raises(OptionError, match="method="):
+        plot.plot_occurrence(bare, mlt=1, detector="fcn")
+    assert _n_polygons(plot.plot_occurrence(bare, mlt=1, detector="fcn", cells=cells)) == N_CELLS
+    with pytest.raises(OptionError, match="detector="):
         plot.plot_occurrence(occ, mlt=3)
     with pytest.raises(OptionError, match="not in the product"):
-        plot.plot_occurrence(occ, mlt=3, method="cnn")
+        plot.plot_occurrence(occ, mlt=3, detector="cnn")
     by_year = xr.concat([occ, occ], dim="year").assign_coords(year=[2019, 2020])
     with pytest.raises(MissingDimensionError, match="year"):
-        plot.plot_occurrence(by_year, mlt=3, method="fcn")
-    ax = plot.plot_occurrence(by_year, mlt=3, method="fcn", sel={"year": 2020})
+        plot.plot_occurrence(by_year, mlt=3, detector="fcn")
+    ax = plot.plot_occurrence(by_year, mlt=3, detector="fcn", sel={"year": 2020})
     assert _n_polygons(ax) == N_CELLS
 
 
@@ -569,7 +569,7 @@ def test_occurrence_grid(occ: xr.Dataset) -> None:
     assert "FCN" in texts
     assert "Difference method" in texts
     assert len(fig.axes) == 2 * 24 + 1  # panels and one colour bar
-    one = plot.plot_occurrence_grid(occ, methods="difference", ncols=4)
+    one = plot.plot_occurrence_grid(occ, detectors="difference", ncols=4)
     assert len([a for a in one.axes if str(a.get_gid()).startswith("mlt_")]) == 24
 
 
@@ -587,7 +587,7 @@ def test_comparison(occ: xr.Dataset) -> None:
 
 def test_comparison_ratio_tells_zero_rates_from_missing_ones() -> None:
     cmp = make_comparison()
-    rate = cmp["occurrence_rate"].values.copy()  # (method, mlt, cell)
+    rate = cmp["occurrence_rate"].values.copy()  # (detector, mlt, cell)
     i = int(np.argmin(np.abs(cmp["mlt"].values - 20.5)))
     fcn, diff = rate[0, i], rate[1, i]
     fcn[:4], diff[:4] = [0.0, 0.2, 0.0, np.nan], [0.0, 0.0, 0.1, 0.1]
@@ -660,7 +660,7 @@ def _write_coastline(data_dir: Path, resolution: str = "50m") -> Path:
 def test_cell_map_warns_without_natural_earth(map_data_dir: Path, occ: xr.Dataset) -> None:
     assert plot.natural_earth_path() is None
     with pytest.warns(plot.MissingMapDataWarning, match="coastlines"):
-        ax = plot.plot_cell_map(occ, mlt=20, method="fcn", magnetic_latitudes=False)
+        ax = plot.plot_cell_map(occ, mlt=20, detector="fcn", magnetic_latitudes=False)
     assert _by_gid(ax, "coastlines") == []
     assert _n_polygons(ax) == N_CELLS
     assert ax.get_title() == "JBS · FCN · MLT 20–21 · cells at 110 km"
@@ -772,7 +772,7 @@ def test_importing_plot_leaves_cartopy_unloaded() -> None:
 
 
 def test_when_for_magnetic_latitudes_comes_from_attrs(occ: xr.Dataset) -> None:
-    from aurora_xr.plot.maps import _when
+    from aurora_xr.plot.basemap import magnetic_epoch as _when
 
     assert _when(occ, None) == "2020-05-01T00:00:00"
     assert _when(occ, 2021) == 2021
@@ -781,5 +781,5 @@ def test_when_for_magnetic_latitudes_comes_from_attrs(occ: xr.Dataset) -> None:
 def test_occurrence_map_on_a_lazy_product(occ: xr.Dataset) -> None:
     lazy = occ.chunk(mlt=1)
     with raise_if_dask_computes(max_computes=2):
-        ax = plot.plot_occurrence(lazy, mlt=5, method="fcn")
+        ax = plot.plot_occurrence(lazy, mlt=5, detector="fcn")
     assert _n_polygons(ax) == N_CELLS

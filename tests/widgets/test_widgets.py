@@ -60,13 +60,13 @@ def difference(cube: xr.Dataset, cells: xr.Dataset) -> xr.Dataset:
     return aurora_xr.difference_detect(cube, cells=cells["cell_index"])
 
 
-def _map(values: np.ndarray, method: str, *, by: str | None = None) -> xr.Dataset:
+def _map(values: np.ndarray, detector: str, *, by: str | None = None) -> xr.Dataset:
     """An occurrence product from hand-made detections: 4 frames per hour for 48 h, so
     that each MLT bin and cell has a rate of k/8 set by ``values[frame % 4 ...]``."""
     times = pd.date_range("2019-12-31T00:00", periods=24 * 4 * 2, freq="15min")
     mlt = (np.arange(times.size) // 4) % 24 + 0.5  # one bin per hour, 8 frames per bin
     det = xr.DataArray(values, dims=("time", "cell"), coords={"time": times.values})
-    return aurora_xr.occurrence_map(det, mlt=mlt, method=method, by=by)
+    return aurora_xr.occurrence_map(det, mlt=mlt, detector=detector, by=by)
 
 
 def _detections(seed: int) -> np.ndarray:
@@ -76,14 +76,14 @@ def _detections(seed: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def product() -> xr.Dataset:
-    """FCN and difference maps on a ``method`` dim with their ratio (like compare_methods)."""
+    """FCN and difference maps on a ``detector`` dim with their ratio (like compare_methods)."""
     fcn, dif = _map(_detections(1), "fcn"), _map(_detections(2), "difference")
-    occ = xr.concat([fcn, dif], dim="method", combine_attrs="override").assign_coords(
-        method=["fcn", "difference"]
+    occ = xr.concat([fcn, dif], dim="detector", combine_attrs="override").assign_coords(
+        detector=["fcn", "difference"]
     )
     rates = occ["occurrence_rate"]
-    fcn_rate = rates.sel({"method": "fcn"}, drop=True)
-    difference_rate = rates.sel({"method": "difference"}, drop=True)
+    fcn_rate = rates.sel({"detector": "fcn"}, drop=True)
+    difference_rate = rates.sel({"detector": "difference"}, drop=True)
     occ["rate_ratio"] = fcn_rate / difference_rate.where(difference_rate > 0)
     return occ.compute()
 
@@ -114,10 +114,10 @@ def test_explorer_mlt_slider_changes_readout_and_figure(
     assert ex.last_error is None, ex.status.value
     assert (ex.mlt_slider.min, ex.mlt_slider.max, ex.mlt_slider.value) == (0, 23, 0)
     assert ex.readout.value == "<b>MLT 00–01</b>"
-    assert ex.method == "fcn"
+    assert ex.detector == "fcn"
     first_png, first_draws = bytes(ex.image.value), ex.draw_count
     assert _png_size(first_png)[0] > 300
-    expected = product["occurrence_rate"].sel({"method": "fcn"}).isel(mlt=0).values
+    expected = product["occurrence_rate"].sel({"detector": "fcn"}).isel(mlt=0).values
     np.testing.assert_allclose(_shown_values(ex), expected[np.isfinite(expected)])
 
     ex.mlt_slider.value = 7
@@ -126,7 +126,7 @@ def test_explorer_mlt_slider_changes_readout_and_figure(
     assert ex.mlt == 7.5
     assert ex.draw_count == first_draws + 1
     assert bytes(ex.image.value) != first_png
-    expected = product["occurrence_rate"].sel({"method": "fcn"}).isel(mlt=7).values
+    expected = product["occurrence_rate"].sel({"detector": "fcn"}).isel(mlt=7).values
     np.testing.assert_allclose(_shown_values(ex), expected[np.isfinite(expected)])
     assert "MLT 07–08" in _fig(ex).axes[0].get_title()
 
@@ -134,18 +134,18 @@ def test_explorer_mlt_slider_changes_readout_and_figure(
     assert ex.readout.value == "<b>MLT 23–24</b>"
 
 
-def test_explorer_method_and_ratio_toggle(product: xr.Dataset, cells: xr.Dataset) -> None:
+def test_explorer_detector_and_ratio_toggle(product: xr.Dataset, cells: xr.Dataset) -> None:
     ex = OccurrenceExplorer(product, cells=cells, mlt=5.2)
     assert ex.mlt_slider.value == 5
-    assert [v for _, v in ex.method_toggle.options] == ["fcn", "difference", "ratio"]
-    ex.method_toggle.value = "difference"
-    expected = product["occurrence_rate"].sel({"method": "difference"}).isel(mlt=5).values
+    assert [v for _, v in ex.detector_toggle.options] == ["fcn", "difference", "ratio"]
+    ex.detector_toggle.value = "difference"
+    expected = product["occurrence_rate"].sel({"detector": "difference"}).isel(mlt=5).values
     np.testing.assert_allclose(_shown_values(ex), expected[np.isfinite(expected)])
     assert ex.range_slider.description == "rate"
     rate_range = ex.range_slider.value
 
     draws = ex.draw_count
-    ex.method_toggle.value = "ratio"
+    ex.detector_toggle.value = "ratio"
     assert ex.last_error is None, ex.status.value
     assert ex.draw_count == draws + 1  # the range update and the toggle draw once
     assert ex.range_slider.description == "log₁₀ ratio"
@@ -158,7 +158,7 @@ def test_explorer_method_and_ratio_toggle(product: xr.Dataset, cells: xr.Dataset
     assert coll.norm.vmin == pytest.approx(10.0**lo)
     assert _fig(ex).axes[0].get_title() == "FCN / difference · MLT 05–06"
 
-    ex.method_toggle.value = "fcn"  # the rate range comes back
+    ex.detector_toggle.value = "fcn"  # the rate range comes back
     assert ex.range_slider.value == rate_range
     assert ex.range_slider.description == "rate"
 
@@ -178,7 +178,7 @@ def test_explorer_year_and_season(cells: xr.Dataset) -> None:
     ex = OccurrenceExplorer(by_year, cells=cells, mlt=3)
     assert ex.season_dropdown is None
     assert ex.year_dropdown is not None
-    assert ex.method_toggle.disabled  # a single method
+    assert ex.detector_toggle.disabled  # a single detector
     assert ex.selection == {"year": 2019}
     ex.year_dropdown.value = 2020
     expected = by_year["occurrence_rate"].sel(year=2020).isel(mlt=3).values
@@ -197,7 +197,7 @@ def test_explorer_export_png_and_netcdf(
 ) -> None:
     ex = OccurrenceExplorer(product, cells=cells, export_path=tmp_path / "maps" / "x.png")
     ex.mlt_slider.value = 9
-    ex.method_toggle.value = "difference"
+    ex.detector_toggle.value = "difference"
     ex.png_button.click()
     ex.netcdf_button.click()
     png, nc = tmp_path / "maps" / "x.png", tmp_path / "maps" / "x.nc"
@@ -206,7 +206,7 @@ def test_explorer_export_png_and_netcdf(
     assert _png_size(png.read_bytes())[0] >= _png_size(bytes(ex.image.value))[0]
 
     shown = ex.shown_product()
-    assert dict(shown.sizes) == {"method": 1, "mlt": 1, "cell": N_CELLS, "nv": 2}
+    assert dict(shown.sizes) == {"detector": 1, "mlt": 1, "cell": N_CELLS, "nv": 2}
     assert set(shown.data_vars) == {"occurrence_rate", "n_aurora", "n_observed"}
     assert shown.attrs["shown"] == "difference, MLT 09–10"
     reopened = aurora_xr.open_product(nc)
@@ -216,10 +216,10 @@ def test_explorer_export_png_and_netcdf(
     xr.testing.assert_identical(reopened, expected)
     np.testing.assert_array_equal(
         reopened["occurrence_rate"].values[0, 0],
-        product["occurrence_rate"].sel({"method": "difference"}).isel(mlt=9).values,
+        product["occurrence_rate"].sel({"detector": "difference"}).isel(mlt=9).values,
     )
 
-    ex.method_toggle.value = "ratio"
+    ex.detector_toggle.value = "ratio"
     out = ex.export_netcdf(tmp_path / "ratio")
     assert out == tmp_path / "ratio.nc"
     ratio = aurora_xr.open_product(out)
@@ -274,7 +274,7 @@ def test_explorer_bad_input(product: xr.Dataset) -> None:
     with pytest.raises(MissingVariableError, match="occurrence_rate"):
         OccurrenceExplorer(product.drop_vars("occurrence_rate"))
     with pytest.raises(OptionError, match="truth"):
-        OccurrenceExplorer(product, method="truth")
+        OccurrenceExplorer(product, detector="truth")
     with pytest.raises(AuroraXrError):
         OccurrenceExplorer(product["occurrence_rate"])  # type: ignore[arg-type]
 
@@ -285,8 +285,8 @@ def test_method_comparison_slider_and_scores(product: xr.Dataset, cells: xr.Data
     scores = {
         s: xr.DataArray(
             np.arange(6, dtype=np.float32).reshape(2, 3) / 10 + k,
-            dims=("method", "form"),
-            coords={"method": ["fcn", "difference"], "form": forms},
+            dims=("detector", "form"),
+            coords={"detector": ["fcn", "difference"], "form": forms},
         )
         for k, s in enumerate(("precision", "recall", "f1"))
     }
@@ -391,6 +391,31 @@ def test_sky_browser_bad_input(cube: xr.Dataset, difference: xr.Dataset) -> None
         SkyBrowser(cube, difference=bare)
     with pytest.raises(OptionError, match="contrast"):
         SkyBrowser(cube, contrast=0.0)
+
+
+def test_sky_browser_on_a_real_skymap_cube() -> None:
+    from aurora_xr.sky.resample import magnetic_view_indices
+    from tests.plot.skymap_cubes import gakona_cube, gakona_skymap
+
+    cube = gakona_cube(3)  # THEMIS Gakona frames on the operator's skymap, one 16-bit band
+    sb = SkyBrowser(cube, north_azimuth=21.7)
+    assert sb.context.calibration is not None
+    assert sb.context.calibration.kind == "skymap"
+    assert sb.last_error is None, sb.status.value
+    index = magnetic_view_indices(gakona_skymap(), 21.7)
+    shown = []
+    for k in (1, 2):
+        sb.time_slider.value = k
+        assert sb.last_error is None, sb.status.value
+        img = next(i for i in _fig(sb).axes[0].images if i.get_gid() == "sky_image")
+        rgba = np.asarray(img.get_array())
+        assert rgba.shape[:2] == index.shape
+        np.testing.assert_array_equal(rgba[..., 3] > 0, index >= 0)
+        np.testing.assert_array_equal(rgba[..., 0], rgba[..., 2])  # a single band: grey
+        shown.append(rgba)
+        assert cube["time"].dt.strftime("%H:%M:%S").values[k] in _fig(sb).axes[0].get_title()
+    assert not np.array_equal(shown[0], shown[1])
+    assert sb.draw_count == 3
 
 
 def test_widgets_do_not_leak_figures(product: xr.Dataset, cells: xr.Dataset) -> None:
