@@ -14,10 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from . import accessor as _accessor  # noqa: F401  (registers .aurora)
 from .analysis.compare import compare_methods
+from .analysis.cube_occurrence import occurrence_from_cube
+from .analysis.detections import cell_detections
 from .analysis.keograms import keogram
-from .analysis.occurrence import cell_detections, occurrence_from_cube, occurrence_map
+from .analysis.occurrence import occurrence_map
 from .analysis.views import to_magnetic_view
+from .cube.calibrate import with_calibration
 from .cube.conditions import attach_conditions, read_conditions
+from .cube.context import CubeContext, cube_context
+from .cube.coords import geo_coords, magnetic_coords
+from .cube.frames import mlt, moon, sun_elevation
+from .cube.grid import cell_grid
 from .datasets import synthetic_cube, synthetic_nights, write_synthetic_archive
 from .detect.difference import difference_detect
 from .detect.segmentation import segment
@@ -25,33 +32,48 @@ from .detect.store import open_segmentation_store, segment_to_store
 from .detect.usable import usable_frames
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
-from .geo.aacgm import magnetic_coords, mlt, moon, station_mlt, sun_elevation
-from .geo.cells import cell_grid
-from .io.cubefiles import IngestReport, ingest, open_cube, write_netcdf, write_product
+from .geo.mlt import station_mlt
+from .io import IngestReport, ingest, open_cube, write_netcdf, write_product
 from .io.products import open_product, to_netcdf
+from .labels import label_report, read_image_labels, read_labels
 from .sky.lens import Calibration
+from .sky.obstructions import load_obstruction, obstruction_mask
+from .sky.sites import parse_site, read_station_file
+from .sky.skymap import Skymap
+from .sky.skymap_files import read_skymap
 from .sky.stations import Station, get_station, register_station
 
 if TYPE_CHECKING:
     from .model import Predictor, build_model, evaluate, load_model, train
+    from .sky.starcal import StarCalibration, calibrate_from_stars
 
-__version__ = "0.1.0"
+from ._version import __version__
 
-_MODEL_EXPORTS = ("build_model", "load_model", "train", "evaluate", "Predictor")
+#: Exports imported when first used: the model functions load torch, the star
+#: calibration ephem and scipy's optimisers.
+_LAZY_EXPORTS = {
+    **dict.fromkeys(("build_model", "load_model", "train", "evaluate", "Predictor"), ".model"),
+    **dict.fromkeys(("calibrate_from_stars", "StarCalibration"), ".sky.starcal"),
+}
 
 __all__ = [
     *_errors_all,
     "Calibration",
+    "CubeContext",
     "IngestReport",
+    "StarCalibration",
     "Station",
     "__version__",
     "attach_conditions",
     "build_model",
+    "calibrate_from_stars",
     "cell_detections",
     "cell_grid",
     "compare_methods",
+    "cube_context",
     "difference_detect",
     "evaluate",
+    "geo_coords",
     "get_station",
     "ingest",
     "keogram",
@@ -59,13 +81,22 @@ __all__ = [
     "magnetic_coords",
     "mlt",
     "moon",
+    "obstruction_mask",
     "occurrence_from_cube",
     "occurrence_map",
     "open_cube",
     "open_product",
     "open_segmentation_store",
+    "parse_site",
     "Predictor",
+    "Skymap",
+    "label_report",
+    "load_obstruction",
     "read_conditions",
+    "read_image_labels",
+    "read_labels",
+    "read_skymap",
+    "read_station_file",
     "register_station",
     "segment",
     "segment_to_store",
@@ -77,6 +108,7 @@ __all__ = [
     "to_netcdf",
     "train",
     "usable_frames",
+    "with_calibration",
     "write_netcdf",
     "write_product",
     "write_synthetic_archive",
@@ -84,7 +116,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # torch is imported only when a model function is first used
-    if name in _MODEL_EXPORTS:
-        return getattr(importlib.import_module(".model", __name__), name)
+    # torch (and ephem) are imported only when a function that needs them is first used
+    if name in _LAZY_EXPORTS:
+        return getattr(importlib.import_module(_LAZY_EXPORTS[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

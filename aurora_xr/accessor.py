@@ -14,16 +14,19 @@ from typing import Any, TypeVar
 import xarray as xr
 
 from .analysis import compare as _compare
+from .analysis import cube_occurrence as _cube_occurrence
+from .analysis import detections as _detections
 from .analysis import keograms as _keogram
-from .analysis import occurrence as _occurrence
 from .analysis import views as _views
+from .cube import calibrate as _calibrate
 from .cube import conditions as _conditions
+from .cube import coords as _coords
+from .cube import frames as _frames
+from .cube import grid as _grid
 from .detect import difference as _difference
 from .detect import segmentation as _segment
 from .detect import store as _segment_store
 from .detect import usable as _usable
-from .geo import aacgm as _geomag
-from .geo import cells as _cells
 from .io import netcdf as _netcdf
 from .io import products as _products
 
@@ -60,25 +63,33 @@ class AuroraDatasetAccessor:
         self._obj = obj
 
     # -- geometry and magnetic coordinates ----------------------------------
-    @_forward(_cells.cell_grid)
+    @_forward(_grid.cell_grid)
     def cells(self, **kwargs: Any) -> xr.Dataset:
-        return _cells.cell_grid(self._obj, **kwargs)
+        return _grid.cell_grid(self._obj, **kwargs)
 
-    @_forward(_geomag.magnetic_coords)
+    @_forward(_calibrate.with_calibration)
+    def with_calibration(self, calibration: Any, **kwargs: Any) -> xr.Dataset:
+        return _calibrate.with_calibration(self._obj, calibration, **kwargs)  # type: ignore[no-any-return]
+
+    @_forward(_coords.geo_coords)
+    def geo_coords(self, **kwargs: Any) -> xr.Dataset:
+        return _coords.geo_coords(self._obj, **kwargs)
+
+    @_forward(_coords.magnetic_coords)
     def magnetic_coords(self, **kwargs: Any) -> xr.Dataset:
-        return _geomag.magnetic_coords(self._obj, **kwargs)
+        return _coords.magnetic_coords(self._obj, **kwargs)
 
-    @_forward(_geomag.mlt)
+    @_forward(_frames.mlt)
     def mlt(self, **kwargs: Any) -> xr.DataArray:
-        return _geomag.mlt(self._obj, **kwargs)
+        return _frames.mlt(self._obj, **kwargs)
 
-    @_forward(_geomag.sun_elevation)
+    @_forward(_frames.sun_elevation)
     def sun_elevation(self, **kwargs: Any) -> xr.DataArray:
-        return _geomag.sun_elevation(self._obj, **kwargs)
+        return _frames.sun_elevation(self._obj, **kwargs)
 
-    @_forward(_geomag.moon)
+    @_forward(_frames.moon)
     def moon(self, **kwargs: Any) -> xr.Dataset:
-        return _geomag.moon(self._obj, **kwargs)
+        return _frames.moon(self._obj, **kwargs)
 
     @_forward(_views.to_magnetic_view)
     def to_magnetic_view(self, **kwargs: Any) -> xr.Dataset:
@@ -109,9 +120,9 @@ class AuroraDatasetAccessor:
     def difference_detect(self, **kwargs: Any) -> xr.Dataset:
         return _difference.difference_detect(self._obj, **kwargs)
 
-    @_forward(_occurrence.cell_detections)
+    @_forward(_detections.cell_detections)
     def cell_detections(self, **kwargs: Any) -> xr.DataArray:
-        return _occurrence.cell_detections(self._obj, **kwargs)
+        return _detections.cell_detections(self._obj, **kwargs)
 
     def train(self, **kwargs: Any) -> Any:
         """Train a model on this cube's ``aurora_truth``; see :func:`aurora_xr.train`."""
@@ -126,9 +137,9 @@ class AuroraDatasetAccessor:
         return evaluate(model, self._obj, **kwargs)
 
     # -- products -----------------------------------------------------------
-    @_forward(_occurrence.occurrence_from_cube)
+    @_forward(_cube_occurrence.occurrence_from_cube)
     def occurrence_map(self, **kwargs: Any) -> xr.Dataset:
-        return _occurrence.occurrence_from_cube(self._obj, **kwargs)
+        return _cube_occurrence.occurrence_from_cube(self._obj, **kwargs)
 
     @_forward(_compare.compare_methods)
     def compare_methods(self, model: Any = None, **kwargs: Any) -> xr.Dataset:
@@ -156,7 +167,7 @@ class AuroraDatasetAccessor:
         return _plot("plot_keogram")(self._obj, **kwargs)
 
     def plot_grid(self, **kwargs: Any) -> Any:
-        """All MLT maps per method; see :func:`aurora_xr.plot.plot_occurrence_grid`."""
+        """All MLT maps per detector; see :func:`aurora_xr.plot.plot_occurrence_grid`."""
         return _plot("plot_occurrence_grid")(self._obj, **kwargs)
 
     def plot_map(self, **kwargs: Any) -> Any:

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from aurora_xr.detect.difference import difference_detect, partner_indices
-from aurora_xr.geo.cells import cell_grid
+from aurora_xr.cube.grid import cell_grid
+from aurora_xr.detect.difference import difference_detect
+from aurora_xr.detect.difference_kernels import partner_indices
 from aurora_xr.sky.stations import get_station
 
 FRAMES = {256: 480, 512: 192}

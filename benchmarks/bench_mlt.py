@@ -2,7 +2,7 @@
 
 Run with ``python benchmarks/bench_mlt.py``. Prints
 
-* the time of :func:`aurora_xr.geo.aacgm.station_mlt` on 1.5 million one-minute
+* the time of :func:`aurora_xr.geo.mlt.station_mlt` on 1.5 million one-minute
   timestamps from 2018-01-01 (to late 2020);
 * two baselines measured in the same run on a 2,000-timestamp sample and
   extrapolated to 1.5 million: ``aacgmv2.convert_mlt`` called once on the
@@ -21,7 +21,8 @@ import time
 import aacgmv2
 import numpy as np
 
-from aurora_xr.geo import aacgm as geomag
+from aurora_xr.geo import aacgm
+from aurora_xr.geo import mlt as geo_mlt
 from aurora_xr.sky.lens import sky_grids
 from aurora_xr.sky.stations import get_station
 
@@ -37,16 +38,16 @@ def main() -> None:
     times = start + np.arange(N_FRAMES) * np.timedelta64(60, "s")
     print(f"station_mlt: {N_FRAMES:,} one-minute times, {times[0]} .. {times[-1]}")
 
-    geomag.station_mlt(times[:10], lat0, lon0)  # warm up imports and coefficient files
+    geo_mlt.station_mlt(times[:10], lat0, lon0)  # warm up imports and coefficient files
     t0 = time.perf_counter()
-    fast = geomag.station_mlt(times, lat0, lon0)
+    fast = geo_mlt.station_mlt(times, lat0, lon0)
     t_fast = time.perf_counter() - t0
-    print(f"  aurora_xr.geo.aacgm.station_mlt          : {t_fast:8.2f} s")
+    print(f"  aurora_xr.geo.mlt.station_mlt          : {t_fast:8.2f} s")
 
     rng = np.random.default_rng(0)
     pick = np.sort(rng.choice(N_FRAMES, N_SAMPLE, replace=False))
     sample = [dt.datetime.fromisoformat(str(np.datetime64(t, "s"))) for t in times[pick]]
-    mlon = float(geomag.aacgm_coords(lat0, lon0, altitude_km=110.0, when=2019)[1])
+    mlon = float(aacgm.aacgm_coords(lat0, lon0, altitude_km=110.0, when=2019)[1])
 
     t0 = time.perf_counter()
     aacgmv2.convert_mlt(np.full(N_SAMPLE, mlon), np.array(sample, dtype=object))
@@ -72,10 +73,10 @@ def main() -> None:
     cal = station.calibration(512, 512)
     el, az = sky_grids(cal)
     t0 = time.perf_counter()
-    geomag.pixel_magnetic_coords(el, az, lat0, lon0, altitude_km=110.0, when=2020)
+    aacgm.pixel_magnetic_coords(el, az, lat0, lon0, altitude_km=110.0, when=2020)
     t_pix = time.perf_counter() - t0
     t0 = time.perf_counter()
-    geomag.pixel_magnetic_coords(el, az, lat0, lon0, altitude_km=110.0, when=2020)
+    aacgm.pixel_magnetic_coords(el, az, lat0, lon0, altitude_km=110.0, when=2020)
     t_cached = time.perf_counter() - t0
     n_sky = int(np.isfinite(el).sum())
     print(

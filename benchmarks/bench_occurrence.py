@@ -33,8 +33,8 @@ SHORT = 1536
 
 def detections_benchmark() -> None:
     from aurora_xr.analysis.occurrence import occurrence_map
-    from aurora_xr.geo.aacgm import station_mlt
     from aurora_xr.geo.binning import mlt_bin_index
+    from aurora_xr.geo.mlt import station_mlt
 
     rng = np.random.default_rng(0)
     times = np.datetime64("2018-01-01T00:00", "ns") + np.arange(N_FRAMES) * np.timedelta64(60, "s")
@@ -44,13 +44,13 @@ def detections_benchmark() -> None:
     det = rng.random((N_FRAMES, N_CELLS), dtype=np.float32) < 0.05
     usable = rng.random(N_FRAMES) < 0.7
     det_da = xr.DataArray(
-        det, dims=("time", "cell"), coords={"time": times}, attrs={"method": "fcn"}
+        det, dims=("time", "cell"), coords={"time": times}, attrs={"detector": "fcn"}
     )
     print(
         f"occurrence map from {N_FRAMES:,} x {N_CELLS} detections "
         f"({det.nbytes / 1e6:.0f} MB of bool), 24 MLT bins"
     )
-    print(f"  station MLT of all frames (geomag.station_mlt): {t_mlt:6.2f} s")
+    print(f"  station MLT of all frames (geo.mlt.station_mlt): {t_mlt:6.2f} s")
 
     t0 = time.perf_counter()
     occ = occurrence_map(det_da, mlt=mlt, usable=usable)
@@ -86,7 +86,7 @@ CHILD = r"""
 import json, sys, time
 import dask, dask.array as da, numpy as np, pandas as pd, xarray as xr
 from aurora_xr.geo.cells import cell_grid
-from aurora_xr.analysis.occurrence import occurrence_from_cube
+from aurora_xr import occurrence_from_cube
 from aurora_xr.detect.segmentation import ChannelThresholdPredictor
 from aurora_xr.sky.stations import get_station
 
@@ -118,7 +118,7 @@ grid = cell_grid(cube)
 before = high_water_mb()
 t0 = time.perf_counter()
 model = ChannelThresholdPredictor(low=60.0, high=110.0)
-maps = [occurrence_from_cube(cube, method=m, model=model, cells=grid)
+maps = [occurrence_from_cube(cube, detector=m, model=model, cells=grid)
         for m in ("fcn", "difference")]
 with dask.config.set(scheduler="threads", num_workers=2):
     out = dask.compute(*maps)

@@ -207,14 +207,20 @@ def list_benchmarks() -> None:
 def generate(app: Any, config: Any) -> None:
     """Write the generated sources before Sphinx looks for documents."""
     import api_pages
+    import architecture
     import make_figures
+    import synthetic_sheets
 
     api_pages.write_api_pages(GENERATED / "api")
+    architecture.draw(GENERATED / "figures" / "architecture.png")
     list_notebooks(copy_notebooks())
     copy_demo_figures()
     list_benchmarks()
     for problem in make_figures.main():
         logger.warning("docs/_scripts/make_figures.py: %s", problem)
+    for problem in synthetic_sheets.main(GENERATED / "figures"):
+        logger.warning("docs/_scripts/synthetic_sheets.py: %s", problem)
+    __import__("ingest_figures").draw(GENERATED / "figures", warn=logger.warning)
 
 
 # -- docstrings ----------------------------------------------------------------------------------

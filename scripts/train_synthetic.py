@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         args.frame_size, args.image_size, args.epochs, args.batch_size = 128, 64, 1, 4
 
     import aurora_xr.model as model
-    from aurora_xr.geo.cells import cell_grid
+    from aurora_xr.cube.grid import cell_grid
 
     out: Path = args.out_dir
     out.mkdir(parents=True, exist_ok=True)

@@ -39,11 +39,11 @@ import pandas as pd
 import xarray as xr
 
 from aurora_xr.analysis.compare import _truth_kind
-from aurora_xr.analysis.occurrence import cell_detections
+from aurora_xr.analysis.detections import cell_detections
+from aurora_xr.cube.grid import cell_grid
 from aurora_xr.datasets import synthetic_cube
 from aurora_xr.detect.difference import STATISTICS, difference_detect
 from aurora_xr.detect.usable import usable_frames
-from aurora_xr.geo.cells import cell_grid
 
 STARTS = ("T00:00", "T08:00", "T16:00")
 STEPS = np.arange(0.5, 20.01, 0.25)
@@ -73,7 +73,7 @@ def sky_statistics(
         grid = cell_grid(cube)
         index = grid["cell_index"]
         truth = cell_detections(
-            cube, mask_var="aurora_truth", method="truth", min_fraction=min_fraction, cells=grid
+            cube, mask_var="aurora_truth", detector="truth", min_fraction=min_fraction, cells=grid
         )
         kind = _truth_kind(
             cube,

@@ -7,11 +7,11 @@ import pytest
 import xarray as xr
 
 import aurora_xr
-from aurora_xr.analysis import occurrence
+from aurora_xr.analysis import cube_occurrence
+from aurora_xr.cube import frames
+from aurora_xr.cube import grid as cells_mod
 from aurora_xr.detect import difference
 from aurora_xr.detect.segmentation import ChannelThresholdPredictor
-from aurora_xr.geo import aacgm as geomag
-from aurora_xr.geo import cells as cells_mod
 from tests.conftest import raise_if_dask_computes
 
 
@@ -39,7 +39,7 @@ def test_accessor_methods_borrow_the_function_docstrings() -> None:
     acc = aurora_xr.accessor.AuroraDatasetAccessor
     assert acc.segment.__doc__ == aurora_xr.segment.__doc__
     assert acc.cells.__doc__ == cells_mod.cell_grid.__doc__
-    assert acc.occurrence_map.__doc__ == occurrence.occurrence_from_cube.__doc__
+    assert acc.occurrence_map.__doc__ == cube_occurrence.occurrence_from_cube.__doc__
 
 
 def test_cells_and_mlt_forward(ds: xr.Dataset, grid: xr.Dataset) -> None:
@@ -47,7 +47,7 @@ def test_cells_and_mlt_forward(ds: xr.Dataset, grid: xr.Dataset) -> None:
         got = ds.aurora.cells()
         mlt = ds.aurora.mlt()
     xr.testing.assert_identical(got, grid)
-    np.testing.assert_array_equal(mlt.values, geomag.mlt(ds).values)
+    np.testing.assert_array_equal(mlt.values, frames.mlt(ds).values)
     assert mlt.sizes == {"time": 6}
 
 
@@ -69,15 +69,15 @@ def test_occurrence_map_forwards(ds: xr.Dataset, grid: xr.Dataset) -> None:
     predictor = ChannelThresholdPredictor(low=30.0, high=60.0)
     seg = ds.aurora.segment(predictor)
     with raise_if_dask_computes():
-        occ = seg.aurora.occurrence_map(method="fcn", cells=grid)
+        occ = seg.aurora.occurrence_map(detector="fcn", cells=grid)
     assert occ["occurrence_rate"].dims == ("mlt", "cell")
-    expected = occurrence.occurrence_from_cube(seg, method="fcn", cells=grid)
+    expected = cube_occurrence.occurrence_from_cube(seg, detector="fcn", cells=grid)
     xr.testing.assert_identical(occ.compute(), expected.compute())
 
 
 def test_to_netcdf_picks_the_product_writer(tmp_path, cube: xr.Dataset, grid: xr.Dataset) -> None:  # type: ignore[no-untyped-def]
     seg = cube.aurora.segment(ChannelThresholdPredictor(low=30.0, high=60.0))
-    occ = seg.aurora.occurrence_map(method="fcn", cells=grid).compute()
+    occ = seg.aurora.occurrence_map(detector="fcn", cells=grid).compute()
     path = occ.aurora.to_netcdf(tmp_path / "occ.nc")
     back = aurora_xr.open_product(path)
     np.testing.assert_array_equal(back["n_observed"].values, occ["n_observed"].values)

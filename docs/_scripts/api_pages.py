@@ -34,94 +34,23 @@ from typing import Any
 
 PACKAGE = "aurora_xr"
 
-#: Section title and modules of the "Modules" page, in order. Extend freely: a public module
-#: missing here is still documented (under "Other modules").
-GROUPS: list[tuple[str, list[str]]] = [
-    ("Package and accessor", ["aurora_xr", "aurora_xr.accessor", "aurora_xr.errors"]),
-    (
-        "Image cubes, files and products",
-        [
-            "aurora_xr.io",
-            "aurora_xr.cube",
-            "aurora_xr.cube.schema",
-            "aurora_xr.io.ingestion",
-            "aurora_xr.io.imagefiles",
-            "aurora_xr.io.netcdf",
-            "aurora_xr.io.products",
-            "aurora_xr.sky.stations",
-        ],
-    ),
-    (
-        "Geometry, magnetic coordinates and cells",
-        [
-            "aurora_xr.sky.lens",
-            "aurora_xr.geo.aacgm",
-            "aurora_xr.sky.astronomy",
-            "aurora_xr.geo.cells",
-            "aurora_xr.geo.cellpixels",
-            "aurora_xr.analysis.views",
-            "aurora_xr.analysis.keograms",
-            "aurora_xr.cube.frames",
-        ],
-    ),
-    (
-        "Detection and occurrence",
-        [
-            "aurora_xr.detect.segmentation",
-            "aurora_xr.detect.store",
-            "aurora_xr.detect.difference",
-            "aurora_xr.detect.usable",
-            "aurora_xr.cube.conditions",
-            "aurora_xr.analysis.occurrence",
-            "aurora_xr.geo.binning",
-            "aurora_xr.analysis.compare",
-        ],
-    ),
-    (
-        "The segmentation model (torch)",
-        [
-            "aurora_xr.model",
-            "aurora_xr.model.build",
-            "aurora_xr.model.checkpoint",
-            "aurora_xr.model.preprocess",
-            "aurora_xr.model.predict",
-            "aurora_xr.model.training",
-            "aurora_xr.model.evaluation",
-            "aurora_xr.model.data",
-            "aurora_xr.model.metrics",
-            "aurora_xr.model.augment",
-            "aurora_xr.model.tta",
-        ],
-    ),
-    (
-        "The synthetic sky",
-        [
-            "aurora_xr.datasets",
-            "aurora_xr.synthetic",
-            "aurora_xr.synthetic.builder",
-            "aurora_xr.synthetic.archive",
-            "aurora_xr.synthetic.render",
-            "aurora_xr.synthetic.aurora",
-            "aurora_xr.synthetic.static",
-            "aurora_xr.synthetic.ephemeris",
-        ],
-    ),
-    (
-        "Figures and widgets",
-        [
-            "aurora_xr.plot",
-            "aurora_xr.plot.sky",
-            "aurora_xr.plot.occurrence",
-            "aurora_xr.plot.maps",
-            "aurora_xr.plot.keograms",
-            "aurora_xr.widgets",
-            "aurora_xr.widgets.sky",
-            "aurora_xr.widgets.occurrence",
-            "aurora_xr.widgets.comparison",
-        ],
-    ),
-    ("Command line", ["aurora_xr.cli"]),
-]
+def _groups() -> list[tuple[str, list[str]]]:
+    """One section per layer (docs/_scripts/architecture.py), top level first."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from architecture import LAYERS
+
+    groups = [("Package and accessor", ["aurora_xr", "aurora_xr.accessor", "aurora_xr.errors"])]
+    for name, prefixes, text in LAYERS:
+        if name in ("accessor", "errors, _times"):
+            continue
+        groups.append((f"{name}: {text}", [f"{p}*" for p in prefixes]))
+    return groups
+
+
+#: Section title and modules (``pkg*``: the package and every public module under it) of
+#: the "Modules" page: one section per layer. A public module no section names lands in
+#: "Other modules".
+GROUPS: list[tuple[str, list[str]]] = _groups()
 
 ACCESSORS = (
     ("Dataset", "aurora_xr.accessor", "AuroraDatasetAccessor"),
@@ -281,16 +210,27 @@ def module_page(info: ModuleInfo) -> str:
     return "\n".join(parts)
 
 
+def _expand(patterns: list[str], names: list[str]) -> list[str]:
+    """The modules that ``patterns`` name (``pkg*``: the package and its modules), in order."""
+    out: list[str] = []
+    for pattern in patterns:
+        if pattern.endswith("*"):
+            base = pattern[:-1]
+            out += [n for n in names if (n == base or n.startswith(base + ".")) and n not in out]
+        elif pattern in names and pattern not in out:
+            out.append(pattern)
+    return out
+
+
 def modules_page(names: list[str]) -> str:
     """The reST source of the page that lists every module by group."""
-    available = set(names)
     listed: set[str] = set()
     parts = [
         _underline("Modules"),
         "Every public module of the package, by topic. Each page shows the module's"
         " documentation and the functions, classes and constants it defines.\n",
     ]
-    groups = [(title, [m for m in mods if m in available]) for title, mods in GROUPS]
+    groups = [(title, _expand(mods, names)) for title, mods in GROUPS]
     for _, mods in groups:
         listed.update(mods)
     others = [m for m in names if m not in listed]

@@ -186,7 +186,7 @@ def figure_mlt_ut() -> None:
     """Magnetic local time of JBS against UT over one day."""
     import matplotlib.pyplot as plt
 
-    from aurora_xr.geo.aacgm import station_mlt
+    from aurora_xr.geo.mlt import station_mlt
     from aurora_xr.sky.stations import get_station
 
     jbs = get_station("JBS")
@@ -370,10 +370,10 @@ def main(force: bool = False) -> list[str]:
     state: dict[str, Any] = {}
 
     def build_cube() -> None:
+        from aurora_xr.cube.grid import cell_grid
         from aurora_xr.datasets import synthetic_cube
         from aurora_xr.detect.difference import difference_detect
         from aurora_xr.detect.segmentation import ChannelThresholdPredictor
-        from aurora_xr.geo.cells import cell_grid
 
         start = _aurora_time() - np.timedelta64(2, "m")
         cube = synthetic_cube(start=start, n_frames=3, cadence="1min", size=SIZE, seed=SEED)
@@ -410,7 +410,7 @@ def main(force: bool = False) -> list[str]:
 def table_makers() -> dict[str, Callable[[dict[str, Any]], str]]:
     """File name -> function of the shared state (cube, grid, diff, predictor) -> Markdown."""
     from aurora_xr.analysis.compare import compare_methods
-    from aurora_xr.analysis.occurrence import occurrence_from_cube
+    from aurora_xr.analysis.cube_occurrence import occurrence_from_cube
     from aurora_xr.detect.segmentation import segment
     from aurora_xr.detect.usable import usable_frames
     from aurora_xr.io.products import prepare_product
@@ -430,7 +430,7 @@ def table_makers() -> dict[str, Callable[[dict[str, Any]], str]]:
         # products as written to NetCDF (prepare_product adds the CF attributes)
         "occurrence.md": lambda st: product_tables(
             prepare_product(
-                occurrence_from_cube(st["cube"], method="difference", cells=st["grid"]).compute()
+                occurrence_from_cube(st["cube"], detector="difference", cells=st["grid"]).compute()
             )
         ),
         "compare.md": lambda st: product_tables(
