@@ -10,9 +10,10 @@ Layer rule: ``io`` imports :mod:`aurora_xr.cube`, :mod:`aurora_xr.geo` and
 
 from __future__ import annotations
 
+from ..errors import NoFilesFoundError
 from .cubefiles import DEFAULT_TIME_CHUNK, open_cube
 from .ingestion import IngestReport, ingest
-from .netcdf import NoFilesFoundError, write_netcdf, write_product
+from .netcdf import write_netcdf, write_product
 from .products import open_product, prepare_product, to_netcdf
 
 __all__ = [

@@ -5,8 +5,8 @@
   data model.
 * :func:`write_netcdf`, :func:`write_product`: atomic NetCDF-4 writers
   (temporary file in the same folder, then rename).
-* :func:`ingest`: a folder tree of JPEG/PNG frames -> one NetCDF-4 cube per
-  UT day (see :mod:`aurora_xr.io.ingestion`).
+* :func:`ingest`: the files a camera writes -> one NetCDF-4 cube per UT period
+  (see :mod:`aurora_xr.io.ingestion`).
 * :func:`cube_from_frames`: frames in memory -> a cube of the data model.
 """
 
@@ -29,13 +29,16 @@ from ..errors import (
     AuroraXrError,
     CalibrationError,
     FrameSizeError,
+    NoFilesFoundError,
     OptionError,
     SchemaError,
     TimeOrderError,
 )
+from ..sky.camera import camera_kind
 from ..sky.lens import require_calibration
+from .files import resolve_paths
 from .ingestion import IngestReport, ingest
-from .netcdf import NoFilesFoundError, resolve_paths, write_netcdf, write_product
+from .netcdf import write_netcdf, write_product
 
 __all__ = [
     "DEFAULT_TIME_CHUNK",
@@ -127,9 +130,18 @@ def _closer(datasets: list[xr.Dataset]) -> Any:
 
 
 def _harmonise_truth(datasets: list[xr.Dataset], time_dim: Hashable) -> list[xr.Dataset]:
-    """Give every file the truth variables that some files have (lazy all-False)."""
+    """Give every file the truth and per-frame variables that some files have.
+
+    Missing truth is lazy all-False (``truth_available`` False); a missing per-frame header
+    variable is NaN (numbers) or ``""`` (text), as ingest writes for a file that lacks a key.
+    """
     present = {name for ds in datasets for name in TRUTH_VARIABLES if name in ds.variables}
-    if not present:
+    headers: dict[Hashable, xr.DataArray] = {}
+    for ds in datasets:
+        for name, var in ds.data_vars.items():
+            if name not in TRUTH_VARIABLES and tuple(var.dims) == (time_dim,):
+                headers.setdefault(name, var)
+    if not present and not headers:
         return datasets
     if "aurora_truth" in present:
         present.add("truth_available")
@@ -148,8 +160,26 @@ def _harmonise_truth(datasets: list[xr.Dataset], time_dim: Hashable) -> list[xr.
             chunks = tuple(along if d == time_dim else (template.sizes[d],) for d in template.dims)
             data = da.zeros(shape, dtype=template.dtype, chunks=chunks)
             ds = ds.assign({name: (template.dims, data, template.attrs)})
+        for name, template in headers.items():
+            if name in ds.variables:
+                continue
+            text = template.dtype.kind in "OUS"
+            fill = da.full(
+                (n,), "" if text else np.nan, dtype=object if text else np.float64, chunks=(along,)
+            )
+            ds = ds.assign({name: ((time_dim,), fill, template.attrs)})
         out.append(ds)
     return out
+
+
+def _camera_identity(attrs: Mapping[Hashable, Any]) -> str:
+    """What must agree between files: no calibration, the lens, or the skymap checksum."""
+    kind = camera_kind({str(k): v for k, v in attrs.items()})
+    if kind is None:
+        return "no calibration"
+    if kind == "skymap":
+        return f"the skymap {attrs.get('calibration_name')!r} ({attrs.get('calibration_checksum')})"
+    return f"the lens {require_calibration({str(k): v for k, v in attrs.items()})}"
 
 
 def _check_files(
@@ -159,6 +189,7 @@ def _check_files(
     time_dim: Hashable,
     y_dim: Hashable,
     x_dim: Hashable,
+    channel_dim: Hashable,
     check_calibration: bool,
 ) -> list[tuple[Path, xr.Dataset]]:
     """Same frame size and calibration everywhere; files in time order, not overlapping."""
@@ -174,7 +205,7 @@ def _check_files(
     cals = {}
     for path, ds in datasets if check_calibration else []:
         try:
-            cals[path] = require_calibration(dict(ds.attrs))
+            cals[path] = _camera_identity(ds.attrs)
         except AuroraXrError as exc:
             raise _with_file(path, exc) from exc
     for path, _ in datasets[1:] if check_calibration else []:
@@ -182,6 +213,16 @@ def _check_files(
             raise CalibrationError(
                 f"expected one camera calibration for all files; {path} has "
                 f"{cals[path]}, {first_path} has {cals[first_path]}"
+            )
+    channels = {
+        path: tuple(str(c) for c in ds[channel_dim].values) if channel_dim in ds.coords else ()
+        for path, ds in datasets
+    }
+    for path, _ in datasets[1:]:
+        if channels[path] != channels[first_path]:
+            raise SchemaError(
+                f"expected the same channels in every file; {path} has "
+                f"{', '.join(channels[path])}, {first_path} has {', '.join(channels[first_path])}"
             )
     stations = {str(ds.attrs.get("station_code", "")) for _, ds in datasets}
     if len(stations) > 1:
@@ -231,8 +272,10 @@ def open_cube(
         xarray backend (``"netcdf4"``, ``"h5netcdf"``); xarray's choice by default.
         The backend's default lock is kept (netCDF4 is not thread-safe).
     validate : bool
-        Check the data model (:func:`aurora_xr.cube.schema.validate_cube`) and that
-        all files share one calibration. Files are always checked for equal
+        Check the data model (:func:`aurora_xr.cube.schema.validate_cube`; the
+        calibration only when the cube records one: a cube ingested without a
+        calibration has no ``elevation``/``azimuth`` and is valid) and that all files
+        share one calibration (or none) and one set of channels. Files are always checked for equal
         frame sizes and for times that neither repeat nor overlap, which the
         combination needs.
     image_var, time_dim, y_dim, x_dim, channel_dim : str
@@ -256,8 +299,11 @@ def open_cube(
         If times are unsorted or repeated, within or across files.
     FrameSizeError
         If files hold frames of different sizes, or not the calibration's size.
-    MissingCalibrationError, CalibrationError
-        If the calibration attributes are missing or differ between files.
+    CalibrationError
+        If the calibration attributes are malformed or differ between files (also when
+        some files have a calibration and others none).
+    SchemaError
+        If files hold other channels (e.g. the cubes of two bands of a filter wheel).
 
     Examples
     --------
@@ -289,6 +335,7 @@ def open_cube(
                         y_dim=y_dim,
                         x_dim=x_dim,
                         channel_dim=channel_dim,
+                        check_calibration=_has_calibration(ds),
                     )
                 except AuroraXrError as exc:
                     raise _with_file(path, exc) from exc
@@ -302,6 +349,7 @@ def open_cube(
             time_dim=time_dim,
             y_dim=y_dim,
             x_dim=x_dim,
+            channel_dim=channel_dim,
             check_calibration=validate,
         )
         parts = _harmonise_truth([d for _, d in opened], time_dim)
@@ -333,5 +381,15 @@ def open_cube(
             y_dim=y_dim,
             x_dim=x_dim,
             channel_dim=channel_dim,
+            check_calibration=_has_calibration(cube),
         )
     return cube
+
+
+def _has_calibration(ds: xr.Dataset) -> bool:
+    """Whether a cube records a calibration, or grids that need one.
+
+    A cube with neither (a new camera ingested before its calibration) is valid.
+    """
+    grids = any(name in ds.variables for name in ("elevation", "azimuth"))
+    return grids or camera_kind({str(k): v for k, v in ds.attrs.items()}) is not None

@@ -6,10 +6,12 @@ Truth masks may sit beside them: ``..._mask.png`` (one channel, nonzero =
 aurora) and ``..._kind.png`` (0 none, 1 dynamic, 2 stationary). A mask belongs
 to the frame in the same folder with the same time stamp.
 
-Frames are returned as ``(H, W, 3)`` RGB arrays: colour images as they are
-(alpha dropped, palette expanded), 8-bit grey images repeated into R = G = B,
-16-bit grey images as uint16 R = G = B. 32-bit integer and float images are
-refused.
+:func:`read_frame` and :func:`read_header` read a JPEG/PNG frame as an ``(H, W, 3)`` RGB array
+(colour images as they are, alpha dropped, palette expanded; 8-bit grey repeated into
+R = G = B, 16-bit grey as uint16 R = G = B; 32-bit integer and float images refused), for the
+label readers. Ingest reads every camera format, with grey kept single-channel, per-frame
+times and metadata, through the registry :mod:`aurora_xr.io.formats`
+(:func:`~aurora_xr.io.formats.read_file`); it uses the names, roles, masks and kinds here.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import ImageFileError, OptionError
+from .formats.pillow_images import GREY16_MODES, open_image
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -59,7 +62,7 @@ _DIRECTIVES = {
     "f": r"\d{1,6}",
     "b": r"[A-Za-z]{3}",
 }
-_GREY16 = ("I;16", "I;16L", "I;16B", "I;16N")
+_GREY16 = GREY16_MODES
 
 
 # -- names ---------------------------------------------------------------------
@@ -122,12 +125,18 @@ def time_from_name(name: str, regex: re.Pattern[str], pattern: str) -> np.dateti
     return None
 
 
-def file_role(path: Path, *, frame_suffix: str | None = None) -> Role | None:
+def file_role(
+    path: Path,
+    *,
+    frame_suffix: str | None = None,
+    extensions: tuple[str, ...] | None = FRAME_EXTENSIONS,
+) -> Role | None:
     """``"frame"``, ``"mask"``, ``"kind"``, or None for a file that is none of them.
 
     Names ending with ``_mask.png`` / ``_kind.png`` are masks / kinds. Frames
-    are the other ``.jpg``, ``.jpeg`` and ``.png`` files, or, when
-    ``frame_suffix`` is given (e.g. ``"_rgb.png"``), only the files whose
+    are the other files whose names end with one of ``extensions`` (lower
+    case, default ``.jpg``, ``.jpeg``, ``.png``; None: every other file), or,
+    when ``frame_suffix`` is given (e.g. ``"_rgb.png"``), only the files whose
     names end with it. Case is ignored.
     """
     name = path.name.lower()
@@ -137,25 +146,14 @@ def file_role(path: Path, *, frame_suffix: str | None = None) -> Role | None:
         return "kind"
     if frame_suffix is not None:
         return "frame" if name.endswith(frame_suffix.lower()) else None
-    return "frame" if name.endswith(FRAME_EXTENSIONS) else None
+    if extensions is None:
+        return "frame"
+    return "frame" if name.endswith(tuple(extensions)) else None
 
 
 # -- pixels ----------------------------------------------------------------------
 def _open(path: Path) -> Image.Image:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ImageFileError(f"cannot be read: {exc.strerror or exc}") from exc
-    if size == 0:
-        raise ImageFileError("empty file (0 bytes)")
-    try:
-        return Image.open(path)
-    except UnidentifiedImageError as exc:
-        raise ImageFileError("not a readable JPEG/PNG image (corrupt or another format)") from exc
-    except Exception as exc:  # any failure of the decoder is a bad file
-        raise ImageFileError(f"not a readable image: {type(exc).__name__}: {exc}") from exc
+    return open_image(path)
 
 
 def _dtype_of_mode(mode: str) -> np.dtype[np.unsignedinteger]:

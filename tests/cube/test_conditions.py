@@ -29,7 +29,13 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def cubes(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cubes")
-    aurora_xr.ingest(archive, out, station="JBS", progress=False)
+    aurora_xr.ingest(
+        archive,
+        out,
+        station="JBS",
+        calibration=archive / "synthetic_archive.json",
+        progress=False,
+    )
     return out
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import aurora_xr.io.netcdf as netcdf
+import aurora_xr.io.files as files
 from aurora_xr.cube import cube_from_frames
 from aurora_xr.errors import (
     AuroraXrError,
@@ -198,6 +198,36 @@ def test_calibration_missing_or_different(tmp_path: Path) -> None:
         open_cube([tmp_path / "a.nc", tmp_path / "b.nc"])
 
 
+def test_cubes_without_calibration_open_and_do_not_mix(tmp_path: Path) -> None:
+    cube = make_cube("2020-06-21T00:00", 2)
+    bare = cube.drop_vars(["elevation", "azimuth"])
+    bare.attrs = {k: v for k, v in cube.attrs.items() if not k.startswith("calibration_")}
+    bare["exposure_s"] = ("time", np.array([1.0, 2.0]))
+    write_netcdf(bare, tmp_path / "bare.nc")
+    opened = open_cube(tmp_path / "bare.nc")  # a new camera before its calibration
+    assert "elevation" not in opened.variables
+    later = bare.assign_coords(time=bare.time + np.timedelta64(1, "D")).drop_vars("exposure_s")
+    later["filter"] = ("time", np.array(["open", "557.7nm"]))
+    write_netcdf(later, tmp_path / "later.nc")
+    both = open_cube([tmp_path / "bare.nc", tmp_path / "later.nc"]).load()
+    np.testing.assert_array_equal(both.exposure_s.values, [1.0, 2.0, np.nan, np.nan])
+    assert both.filter.values.tolist() == ["", "", "open", "557.7nm"]
+    write_netcdf(make_cube("2020-06-25T00:00", 1), tmp_path / "calibrated.nc")
+    with pytest.raises(CalibrationError, match=r"calibrated.nc has the lens .* has no calibration"):
+        open_cube([tmp_path / "bare.nc", tmp_path / "calibrated.nc"])
+
+
+def test_files_of_other_channels_do_not_mix(tmp_path: Path) -> None:
+    a = make_cube("2020-06-21T00:00", 2)
+    grey = cube_from_frames(
+        np.zeros((1, H, W), np.uint8), [np.datetime64("2020-06-22")], channels=["557.7nm"]
+    )
+    write_netcdf(a, tmp_path / "a.nc")
+    write_netcdf(grey, tmp_path / "b.nc")
+    with pytest.raises(SchemaError, match=r"same channels in every file; .*b.nc has 557.7nm"):
+        open_cube(tmp_path)
+
+
 # -- writers ------------------------------------------------------------------------------------
 def test_write_netcdf_cf_compression_chunks_history(tmp_path: Path) -> None:
     cube = make_cube("2020-06-21T00:00", 7)
@@ -254,7 +284,7 @@ def test_atomic_output_keeps_permissions_and_cleans_up(tmp_path: Path) -> None:
     target = tmp_path / "x.txt"
     target.write_text("old")
     target.chmod(0o640)
-    with netcdf.atomic_output(target) as tmp:
+    with files.atomic_output(target) as tmp:
         assert tmp.parent == tmp_path
         assert tmp.name.startswith(".x.txt.")
         tmp.write_text("new")
@@ -262,7 +292,7 @@ def test_atomic_output_keeps_permissions_and_cleans_up(tmp_path: Path) -> None:
     assert target.stat().st_mode & 0o777 == 0o640
 
     def interrupted() -> None:
-        with netcdf.atomic_output(target) as tmp:
+        with files.atomic_output(target) as tmp:
             tmp.write_text("half")
             raise KeyboardInterrupt
 
@@ -281,7 +311,7 @@ def test_write_product_converts_attributes(tmp_path: Path) -> None:
     )
     product = rate.to_dataset()
     product.attrs = {
-        "method": "fcn",
+        "detector": "fcn",
         "filters": {"sun_max_elevation": -10.0, "moon": None},
         "moon_filter": True,
         "thresholds": [0.5, 0.6],
@@ -305,7 +335,7 @@ def test_write_product_converts_attributes(tmp_path: Path) -> None:
 def test_cube_from_frames_checks_input() -> None:
     times = np.array(["2020-06-21T00:00", "2020-06-21T00:01"], "M8[ns]")
     with pytest.raises(FrameSizeError, match=r"\(T, H, W, 3\)"):
-        cube_from_frames(np.zeros((2, H, W), np.uint8), times)
+        cube_from_frames(np.zeros((2, H, W, 2), np.uint8), times)
     with pytest.raises(DtypeError, match="float64"):
         cube_from_frames(np.zeros((2, H, W, 3)), times)
     with pytest.raises(TimeOrderError):

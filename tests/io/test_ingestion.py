@@ -1,10 +1,15 @@
-"""Ingest of JPEG/PNG frame folders into NetCDF-4 cubes (aurora_xr.io.ingestion)."""
+"""Ingest of JPEG/PNG frame folders into NetCDF-4 cubes (aurora_xr.io.ingestion).
+
+The frames are those of the synthetic Jang Bogo camera: the station and its placeholder lens
+are named (:data:`JBS`), never defaults. Real camera files: test_ingestion_real.py.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,13 +18,15 @@ from PIL import Image
 import aurora_xr.io.ingestion as ingestion
 from aurora_xr.errors import AuroraXrError, IngestError, OptionError
 from aurora_xr.io import NoFilesFoundError, ingest, open_cube
+from aurora_xr.io.appender import CubeAppender, FrameBatch
 from aurora_xr.io.imagefiles import time_from_name, time_regex
-from aurora_xr.io.netcdf import CubeAppender, FrameBatch
 from aurora_xr.sky.lens import Calibration, sky_grids
 from aurora_xr.sky.stations import get_station
 from tests.conftest import raise_if_dask_computes
 
 H, W = 48, 64
+JBS: dict[str, Any] = {"station": "JBS", "calibration": "placeholder:JBS"}
+"""The site and calibration of the synthetic frames (there are no defaults)."""
 DAY1 = ["2020-06-21T23:00:00", "2020-06-21T23:01:00", "2020-06-21T23:02:00"]
 DAY2 = ["2020-06-22T00:00:00", "2020-06-22T00:01:00", "2020-06-22T00:02:00", "2020-06-22T00:03:00"]
 
@@ -74,7 +81,7 @@ def tmp_files(folder: Path) -> list[str]:
 def test_png_round_trip_is_pixel_exact_one_file_per_ut_day(tmp_path: Path) -> None:
     masked = (DAY2[1], DAY2[2])
     frames = make_archive(tmp_path / "src", DAY1 + DAY2, masks_for=masked)
-    report = ingest(tmp_path / "src", tmp_path / "nc", progress=False, chunk_frames=2)
+    report = ingest(tmp_path / "src", tmp_path / "nc", progress=False, **JBS, chunk_frames=2)
 
     names = sorted(p.name for p in (tmp_path / "nc").iterdir())
     assert names == ["JBS_20200621.nc", "JBS_20200622.nc", "ingest_report.json"]
@@ -123,7 +130,7 @@ def test_jpeg_frames_are_close(tmp_path: Path) -> None:
     src.mkdir()
     for i, when in enumerate(DAY1):
         Image.fromarray(smooth + i).save(src / f"JBS_{stamp(when)}.jpg", quality=95)
-    report = ingest(src, tmp_path / "nc", progress=False)
+    report = ingest(src, tmp_path / "nc", progress=False, **JBS)
     assert report.n_frames_added == 3
     assert report.ok
     cube = open_cube(tmp_path / "nc" / "JBS_20200621.nc")
@@ -133,19 +140,37 @@ def test_jpeg_frames_are_close(tmp_path: Path) -> None:
         assert diff.max() < 24
 
 
-def test_grey_frames_become_rgb_by_repetition(tmp_path: Path) -> None:
+def test_grey_frames_stay_single_channel(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     grey = frame_array(3)[..., 0]
     Image.fromarray(grey).save(src / f"JBS_{stamp(DAY1[0])}.png")
-    ingest(src, tmp_path / "nc", progress=False)
+    report = ingest(src, tmp_path / "nc", progress=False, **JBS)
+    assert [Path(p).name for p in report.written] == ["JBS_20200621.nc"]
     cube = open_cube(tmp_path / "nc").load()
-    np.testing.assert_array_equal(cube.image.values[0], np.repeat(grey[..., None], 3, axis=-1))
+    assert dict(cube.image.sizes) == {"time": 1, "y": H, "x": W, "channel": 1}
+    assert cube.channel.values.tolist() == ["white"]
+    np.testing.assert_array_equal(cube.image.values[0, ..., 0], grey)
+
+
+def test_grey_and_colour_frames_cannot_share_an_output(tmp_path: Path) -> None:
+    frames = make_archive(tmp_path / "src", DAY1)
+    grey = tmp_path / "src" / "2020-06-21" / "JBS_20200621_235900.png"
+    Image.fromarray(frame_array(4)[..., 0]).save(grey)
+    report = ingest(tmp_path / "src", tmp_path / "nc", progress=False, **JBS)
+    assert report.skipped == [
+        (
+            str(grey),
+            "channels white differ from R, G, B (most frames of the station): files "
+            "of other channels cannot share an output",
+        )
+    ]
+    assert open_cube(tmp_path / "nc").sizes["time"] == len(frames)
 
 
 def test_months_in_one_file_with_period_1MS(tmp_path: Path) -> None:
     make_archive(tmp_path / "src", DAY1 + DAY2)
-    report = ingest(tmp_path / "src", tmp_path / "nc", period="1MS", progress=False)
+    report = ingest(tmp_path / "src", tmp_path / "nc", period="1MS", progress=False, **JBS)
     assert [Path(p).name for p in report.written] == ["JBS_202006.nc"]
     assert open_cube(report.written[0]).sizes["time"] == 7
 
@@ -182,11 +207,11 @@ def test_bad_files_are_reported_and_good_frames_all_kept(tmp_path: Path) -> None
     Image.fromarray(frame_array(51)).save(folder / "sky_without_time.png")
     (folder / "notes.txt").write_text("not an image")
 
-    report = ingest(src, tmp_path / "nc", progress=False)
+    report = ingest(src, tmp_path / "nc", progress=False, **JBS)
 
     reasons = {Path(p).name: r for p, r in report.skipped}
     assert report.n_skipped == 6
-    assert "not a readable" in reasons["JBS_20200622_010000_rgb.png"]
+    assert "its content does not match" in reasons["JBS_20200622_010000_rgb.png"]
     assert "truncated" in reasons["JBS_20200622_010100_rgb.png"]
     assert reasons["JBS_20200622_010200_rgb.png"] == "empty file (0 bytes)"
     assert "JBS_20200622_010400.jpg" in reasons
@@ -212,7 +237,7 @@ def test_wrong_size_against_the_majority_not_the_first_frame(tmp_path: Path) -> 
     Image.fromarray(frame_array(0, (30, 30))).save(src / f"JBS_{stamp(DAY1[0])}.png")
     for i, when in enumerate(DAY1[1:] + DAY2[:2], start=1):
         Image.fromarray(frame_array(i)).save(src / f"JBS_{stamp(when)}.png")
-    report = ingest(src, tmp_path / "nc", progress=False)
+    report = ingest(src, tmp_path / "nc", progress=False, **JBS)
     assert [Path(p).name for p, _ in report.skipped] == [f"JBS_{stamp(DAY1[0])}.png"]
     assert report.n_frames_added == 4
 
@@ -223,15 +248,23 @@ def test_calibration_given_sets_the_size_and_attributes(tmp_path: Path) -> None:
     cal = Calibration(
         width=40, height=40, zenith_x=20, zenith_y=19, lens_radius=18, rotation_deg=30
     )
-    report = ingest(tmp_path / "src", tmp_path / "nc", calibration=cal, progress=False)
+    report = ingest(
+        tmp_path / "src", tmp_path / "nc", calibration=cal, station="JBS", progress=False
+    )
     assert report.n_frames_added == 1
     assert report.n_skipped == 3
     assert all("differs from 40x40 (the calibration given)" in r for _, r in report.skipped)
     cube = open_cube(tmp_path / "nc")
     assert Calibration.from_attrs(cube.attrs) == cal
     # an existing output with another calibration is refused, not mixed
-    with pytest.raises(IngestError, match="another folder or pass the same one"):
-        ingest(tmp_path / "src", tmp_path / "nc", calibration=cal.rotated(10), progress=False)
+    with pytest.raises(IngestError, match="another folder or pass the same calibration"):
+        ingest(
+            tmp_path / "src",
+            tmp_path / "nc",
+            calibration=cal.rotated(10),
+            station="JBS",
+            progress=False,
+        )
 
 
 def test_duplicate_times_are_reported_and_one_kept(tmp_path: Path) -> None:
@@ -239,7 +272,7 @@ def test_duplicate_times_are_reported_and_one_kept(tmp_path: Path) -> None:
     other = tmp_path / "src" / "copy"
     other.mkdir()
     Image.fromarray(frame_array(77)).save(other / f"JBS_{stamp(DAY1[1])}.jpg")
-    report = ingest(tmp_path / "src", tmp_path / "nc", progress=False)
+    report = ingest(tmp_path / "src", tmp_path / "nc", progress=False, **JBS)
     assert report.n_frames_added == 3
     ((path, reason),) = report.skipped
     assert Path(path).name == f"JBS_{stamp(DAY1[1])}.jpg"
@@ -255,7 +288,7 @@ def test_masks_without_frames_bad_masks_and_lens_mask(tmp_path: Path) -> None:
     Image.fromarray(np.zeros((H, W), np.uint8)).save(folder / "lens_mask.png")  # no time: ignored
     Image.fromarray(np.zeros((H, W), np.uint8)).save(folder / "JBS_20200621_120000_mask.png")
     Image.fromarray(np.zeros((10, 10), np.uint8)).save(folder / f"JBS_{stamp(DAY1[1])}_mask.png")
-    report = ingest(src, tmp_path / "nc", progress=False)
+    report = ingest(src, tmp_path / "nc", progress=False, **JBS)
     reasons = {Path(p).name: r for p, r in report.skipped}
     assert reasons["JBS_20200621_120000_mask.png"].startswith("mask without a frame")
     bad_mask = reasons[f"JBS_{stamp(DAY1[1])}_mask.png"]
@@ -270,7 +303,9 @@ def test_masks_without_frames_bad_masks_and_lens_mask(tmp_path: Path) -> None:
 def test_frame_suffix_selects_frames(tmp_path: Path) -> None:
     make_archive(tmp_path / "src", DAY1)
     Image.fromarray(frame_array(5)).save(tmp_path / "src" / "JBS_20200621_235900_thumb.png")
-    report = ingest(tmp_path / "src", tmp_path / "nc", frame_suffix="_rgb.png", progress=False)
+    report = ingest(
+        tmp_path / "src", tmp_path / "nc", frame_suffix="_rgb.png", progress=False, **JBS
+    )
     assert report.n_frames_added == 3
     assert report.n_ignored == 1
     assert report.ok
@@ -280,7 +315,7 @@ def test_time_pattern_anywhere_in_the_name(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     Image.fromarray(frame_array(1)).save(src / "cam-a_2020-06-21T23-05-09_x.png")
-    report = ingest(src, tmp_path / "nc", time_pattern="%Y-%m-%dT%H-%M-%S", progress=False)
+    report = ingest(src, tmp_path / "nc", time_pattern="%Y-%m-%dT%H-%M-%S", progress=False, **JBS)
     assert report.n_frames_added == 1
     cube = open_cube(tmp_path / "nc")
     assert cube.time.values[0] == np.datetime64("2020-06-21T23:05:09", "ns")
@@ -296,15 +331,15 @@ def test_time_pattern_anywhere_in_the_name(tmp_path: Path) -> None:
 
 def test_missing_or_empty_source(tmp_path: Path) -> None:
     with pytest.raises(NoFilesFoundError, match="found no") as info:
-        ingest(tmp_path / "nowhere", tmp_path / "nc", progress=False)
+        ingest(tmp_path / "nowhere", tmp_path / "nc", progress=False, **JBS)
     assert isinstance(info.value, FileNotFoundError)
     assert isinstance(info.value, AuroraXrError)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(NoFilesFoundError, match="JPEG/PNG frames"):
-        ingest(tmp_path / "empty", tmp_path / "nc", progress=False)
+    with pytest.raises(NoFilesFoundError, match="camera files"):
+        ingest(tmp_path / "empty", tmp_path / "nc", progress=False, **JBS)
     make_archive(tmp_path / "src", DAY1[:1])
     with pytest.raises(OptionError, match="chunk_frames"):
-        ingest(tmp_path / "src", tmp_path / "nc", chunk_frames=0, progress=False)
+        ingest(tmp_path / "src", tmp_path / "nc", chunk_frames=0, progress=False, **JBS)
 
 
 # -- re-running and atomic writes ----------------------------------------------------------------
@@ -313,12 +348,12 @@ def test_rerun_adds_only_new_frames_and_leaves_unchanged_files(
 ) -> None:
     src, dest = tmp_path / "src", tmp_path / "nc"
     frames = make_archive(src, DAY1 + DAY2[::2], masks_for=(DAY2[0],))
-    first = ingest(src, dest, progress=False, chunk_frames=2)
+    first = ingest(src, dest, progress=False, **JBS, chunk_frames=2)
     assert first.n_frames_added == 5
     day1, day2 = dest / "JBS_20200621.nc", dest / "JBS_20200622.nc"
     before = {p: (p.stat().st_mtime_ns, p.stat().st_ino, p.read_bytes()) for p in (day1, day2)}
 
-    again = ingest(src, dest, progress=False)
+    again = ingest(src, dest, progress=False, **JBS)
     assert again.n_frames_added == 0
     assert again.written == []
     assert again.ok
@@ -331,7 +366,7 @@ def test_rerun_adds_only_new_frames_and_leaves_unchanged_files(
     new = make_archive(src, [DAY2[1]], masks_for=(DAY2[1],), seed=100)
     frames.update(new)
     monkeypatch.setattr(ingestion, "BATCH_BYTES", 1)  # one frame per batch, whatever the size
-    third = ingest(src, dest, progress=False, chunk_frames=2)
+    third = ingest(src, dest, progress=False, **JBS, chunk_frames=2)
     assert third.n_frames_added == 1
     assert third.written == [str(day2)]
     assert third.unchanged == [str(day1)]
@@ -352,7 +387,7 @@ def test_failure_while_writing_leaves_old_file_and_no_partial_output(
 ) -> None:
     src, dest = tmp_path / "src", tmp_path / "nc"
     make_archive(src, DAY1)
-    ingest(src, dest, progress=False)
+    ingest(src, dest, progress=False, **JBS)
     day1 = dest / "JBS_20200621.nc"
     old = day1.read_bytes()
     make_archive(src, DAY2[:1], seed=40)  # a new day
@@ -370,13 +405,13 @@ def test_failure_while_writing_leaves_old_file_and_no_partial_output(
 
     monkeypatch.setattr(CubeAppender, "append", failing)
     with pytest.raises(OSError, match="No space left"):
-        ingest(src, dest, progress=False, chunk_frames=1)
+        ingest(src, dest, progress=False, **JBS, chunk_frames=1)
     assert calls["n"] == 1
     assert day1.read_bytes() == old
     assert sorted(p.name for p in dest.iterdir()) == ["JBS_20200621.nc", "ingest_report.json"]
 
     monkeypatch.undo()
-    report = ingest(src, dest, progress=False)
+    report = ingest(src, dest, progress=False, **JBS)
     assert report.n_frames_added == 2
     assert open_cube(dest).sizes["time"] == 5
 
@@ -397,7 +432,7 @@ def test_a_good_duplicate_takes_the_mask_of_a_bad_frame(tmp_path: Path) -> None:
     frames = make_archive(tmp_path / "src", DAY1[:1], masks_for=(DAY1[0],))
     folder = tmp_path / "src" / "2020-06-21"
     (folder / f"JBS_{stamp(DAY1[0])}.jpg").write_bytes(b"\xff\xd8 broken")  # sorts first
-    report = ingest(tmp_path / "src", tmp_path / "nc", progress=False)
+    report = ingest(tmp_path / "src", tmp_path / "nc", progress=False, **JBS)
     assert [Path(p).name for p, _ in report.skipped] == [f"JBS_{stamp(DAY1[0])}.jpg"]
     cube = open_cube(tmp_path / "nc").load()
     t = np.datetime64(DAY1[0], "ns")
