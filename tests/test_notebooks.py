@@ -34,6 +34,7 @@ EXPECTED = [
     "04_compare_methods",
     "05_train_model",
     "06_scale_out",
+    "07_your_own_camera",
 ]
 KERNEL_NAME = "aurora-xr-tests"
 CELL_TIMEOUT_S = 600

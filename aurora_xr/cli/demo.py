@@ -24,6 +24,8 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import OptionError
+from ..sky.lens import Calibration
+from ..sky.stations import Station
 
 __all__ = ["DemoConfig", "DemoResult", "comparison_summary", "run_demo"]
 
@@ -177,16 +179,16 @@ def comparison_summary(cmp: xr.Dataset) -> dict[str, float]:
     """
     overall = cmp["overall_rate"]
     summary = {
-        "rate_fcn": float(overall.sel({"method": "fcn"})),
-        "rate_difference": float(overall.sel({"method": "difference"})),
+        "rate_fcn": float(overall.sel({"detector": "fcn"})),
+        "rate_difference": float(overall.sel({"detector": "difference"})),
         "ratio_fcn_over_difference": float(cmp["overall_rate_ratio"]),
     }
     if "recall" in cmp:
-        for method in ("fcn", "difference"):
+        for detector in ("fcn", "difference"):
             for form in ("all", "dynamic", "stationary"):
-                where = {"method": method, "form": form}
-                summary[f"recall_{method}_{form}"] = float(cmp["recall"].sel(where))
-                summary[f"precision_{method}_{form}"] = float(cmp["precision"].sel(where))
+                where = {"detector": detector, "form": form}
+                summary[f"recall_{detector}_{form}"] = float(cmp["recall"].sel(where))
+                summary[f"precision_{detector}_{form}"] = float(cmp["precision"].sel(where))
     summary.update(_equatorward_gain(cmp))
     return summary
 
@@ -195,7 +197,7 @@ def _equatorward_gain(cmp: xr.Dataset) -> dict[str, float]:
     """Where the FCN gains most over the difference method: equatorward or poleward half."""
     rate = cmp["occurrence_rate"]
     mean_rate = rate.mean("mlt", skipna=True)
-    gain = mean_rate.sel({"method": "fcn"}) - mean_rate.sel({"method": "difference"})
+    gain = mean_rate.sel({"detector": "fcn"}) - mean_rate.sel({"detector": "difference"})
     az = cmp.get("cell_azimuth_mag")
     if az is None:
         return {}
@@ -209,6 +211,16 @@ def _equatorward_gain(cmp: xr.Dataset) -> dict[str, float]:
         "argmax_gain_cell_azimuth_mag": float(az[best]),
         "argmax_gain_cell_elevation": float(cmp["cell_elevation"][best]),
     }
+
+
+def _archive_camera(archive: Path) -> tuple[Station, Calibration]:
+    """The site and lens a synthetic archive was drawn with, from its sidecar."""
+    from ..io.ingest_camera import read_calibration_json
+    from ..synthetic import ARCHIVE_SIDECAR
+
+    sidecar = archive / ARCHIVE_SIDECAR
+    site = Station.from_attrs(json.loads(sidecar.read_text(encoding="utf-8"))["station"])
+    return site, read_calibration_json(sidecar)
 
 
 def run_demo(
@@ -234,12 +246,16 @@ def run_demo(
     """
     import dask
 
-    from .. import compare_methods, difference_detect, ingest, open_cube, write_synthetic_archive
+    from ..analysis.compare import compare_methods
     from ..cube.conditions import CONDITIONS_FILE, attach_conditions
+    from ..cube.grid import cell_grid
+    from ..detect.difference import difference_detect
     from ..detect.segmentation import segment
-    from ..geo.cells import cell_grid
+    from ..io.cubefiles import open_cube
+    from ..io.ingestion import ingest
     from ..model import load_model
     from ..model.checkpoint import read_metadata
+    from ..synthetic.archive import write_synthetic_archive
 
     cfg = config or DemoConfig()
     if cfg.checkpoint is not None:
@@ -265,7 +281,10 @@ def run_demo(
         )
         (archive / "done").write_text(f"{n_frames} frames\n")
     cube_dir = out / "cubes"
-    report = step("ingest")(lambda: ingest(archive, cube_dir, station="JBS", progress=progress))
+    site, lens = _archive_camera(archive)  # named explicitly: ingest has no default camera
+    report = step("ingest")(
+        lambda: ingest(archive, cube_dir, station=site, calibration=lens, progress=progress)
+    )
     ds = step("open")(lambda: open_cube(cube_dir, chunks={"time": cfg.chunk_frames}))
     if (archive / CONDITIONS_FILE).exists():  # cloud_fraction and moon_up of every frame
         ds = attach_conditions(ds, archive / CONDITIONS_FILE)
@@ -291,12 +310,12 @@ def run_demo(
 
     res.products["comparison"] = out / "comparison.nc"
     step("write products")(lambda: cmp.aurora.to_netcdf(res.products["comparison"]))
-    for method in ("fcn", "difference"):
-        path = out / f"occurrence_{method}.nc"
-        occ = cmp[["occurrence_rate", "n_aurora", "n_observed"]].sel({"method": method})
-        occ.attrs = {**cmp.attrs, "method": method}
+    for detector in ("fcn", "difference"):
+        path = out / f"occurrence_{detector}.nc"
+        occ = cmp[["occurrence_rate", "n_aurora", "n_observed"]].sel({"detector": detector})
+        occ.attrs = {**cmp.attrs, "detector": detector}
         occ.aurora.to_netcdf(path)
-        res.products[f"occurrence_{method}"] = path
+        res.products[f"occurrence_{detector}"] = path
 
     summary: dict[str, Any] = {"frames": int(ds.sizes["time"]), **comparison_summary(cmp)}
     res.summary = summary

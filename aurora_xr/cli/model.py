@@ -4,53 +4,37 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..errors import CheckpointError, OptionError
-from .base import (
+from ..errors import CheckpointError
+from .commands import EXIT_OK, Subcommand, cli_wording
+from .inputs import load_predictor
+from .labelled import cube_cells, folder_cells, labelled_source
+from .options import (
     ARCHITECTURE_NAMES,
-    EXIT_OK,
-    Subcommand,
     add_chunk_frames,
     add_device,
+    add_labelled_source,
     add_tta,
     cell_fraction,
-    cli_wording,
     finite_float,
-    fmt,
     int_at_least,
-    labelled_source,
-    load_predictor,
     nonnegative_int,
-    output_path,
     positive_float,
     positive_int,
-    scores_line,
     split_fractions,
     unit_interval,
 )
-
-if TYPE_CHECKING:
-    import numpy as np
-    import xarray as xr
-
-    from ..model.data import FolderSource
+from .output import fmt, output_path, scores_line
 
 __all__ = ["COMMANDS"]
-
-_SOURCE_HELP = (
-    "labelled frames: a folder of <name>_rgb.png frames with <name>_mask.png masks "
-    "(searched recursively), or NetCDF cube(s) with aurora_truth (files, folders or glob "
-    "patterns)"
-)
 
 
 # -- train ------------------------------------------------------------------------------
 def _train_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("source", nargs="+", metavar="SOURCE", help=_SOURCE_HELP)
+    add_labelled_source(parser)
     parser.add_argument(
         "--out",
         required=True,
@@ -219,7 +203,7 @@ def _train_run(args: argparse.Namespace) -> int:
 # -- evaluate ---------------------------------------------------------------------------------
 def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", help="an aurora_xr checkpoint (.safetensors)")
-    parser.add_argument("source", nargs="+", metavar="SOURCE", help=_SOURCE_HELP)
+    add_labelled_source(parser)
     parser.add_argument(
         "--split",
         choices=("test", "val", "train", "all"),
@@ -281,78 +265,6 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
     add_chunk_frames(parser)
 
 
-_NAME_TIME = re.compile(r"(\d{4})(\d{2})(\d{2})[_T-]?\d{6}")
-
-
-def _folder_epoch(folder: FolderSource, sidecar: dict[str, Any], epoch: int | None) -> Any:
-    if epoch is not None:
-        return epoch
-    if sidecar.get("first_time"):
-        return str(sidecar["first_time"])
-    for name in folder.ids[:1]:
-        found = _NAME_TIME.search(name)
-        if found:
-            return int(found.group(1))
-    raise OptionError(
-        f"cannot tell the AACGM epoch of the cell grid from the file names in {folder.root}; "
-        "pass --epoch YEAR, or --cells 0 to skip the cell scores"
-    )
-
-
-def _folder_cells(folder: FolderSource, args: argparse.Namespace) -> np.ndarray:
-    """The cell index of a frame folder: station and calibration from its sidecar or --station."""
-    import numpy as np
-    import xarray as xr
-
-    from ..geo.cells import cell_grid
-    from ..sky.lens import Calibration, sky_grids
-    from ..sky.stations import get_station
-
-    height, width = folder.frame_shape
-    sidecar: dict[str, Any] = {}
-    path = folder.root / "synthetic_archive.json"
-    if path.is_file():
-        try:
-            sidecar = dict(json.loads(path.read_text(encoding="utf-8")))
-        except ValueError as exc:
-            raise OptionError(f"cannot read {path}: {exc}") from exc
-    if args.station is None and sidecar.get("station") and sidecar.get("calibration"):
-        station_attrs = dict(sidecar["station"])
-        cal = Calibration.from_attrs(dict(sidecar["calibration"]))
-        if (cal.width, cal.height) != (width, height):
-            cal = cal.scaled(width, height)
-    else:
-        station = get_station(args.station or "JBS")
-        station_attrs = station.to_attrs()
-        cal = station.calibration(width, height)
-    elevation, azimuth = sky_grids(cal)
-    template = xr.DataArray(
-        np.zeros((height, width), dtype=np.uint8),
-        dims=("y", "x"),
-        coords={"elevation": (("y", "x"), elevation), "azimuth": (("y", "x"), azimuth)},
-        attrs={**station_attrs, **cal.to_attrs()},
-    )
-    grid = cell_grid(
-        template,
-        n_cells=args.cells,
-        min_elevation=args.min_elevation,
-        altitude_km=args.altitude_km,
-        when=_folder_epoch(folder, sidecar, args.epoch),
-    )
-    return np.asarray(grid["cell_index"].values)
-
-
-def _cube_cells(ds: xr.Dataset, args: argparse.Namespace) -> np.ndarray:
-    import numpy as np
-
-    from ..geo.cells import cell_grid
-
-    grid = cell_grid(
-        ds, n_cells=args.cells, min_elevation=args.min_elevation, altitude_km=args.altitude_km
-    )
-    return np.asarray(grid["cell_index"].values)
-
-
 def _evaluate_run(args: argparse.Namespace) -> int:
     from ..model import evaluate
     from ..model.data import FolderSource
@@ -362,9 +274,9 @@ def _evaluate_run(args: argparse.Namespace) -> int:
     if isinstance(source, str):
         source = FolderSource(source)
         if args.cells:
-            cell_index = _folder_cells(source, args)
+            cell_index = folder_cells(source, args)
     elif args.cells:
-        cell_index = _cube_cells(source, args)
+        cell_index = cube_cells(source, args)
     model = load_predictor(
         args.checkpoint,
         device=args.device,

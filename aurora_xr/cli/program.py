@@ -1,4 +1,4 @@
-"""The ``aurora-xr`` command line.
+"""The ``aurora-xr`` program: its parser, the registry of subcommands and the entry point.
 
 Each subcommand is a pair of small functions registered in
 :data:`SUBCOMMANDS`: one adds its arguments to an ``argparse`` parser, the
@@ -21,13 +21,16 @@ Every subcommand also gets ``--no-progress`` (``args.progress``) and
 Subcommands
 -----------
 ``ingest``
-    Folder tree of JPEG/PNG frames to NetCDF-4 image cubes.
+    The files a camera writes (any format of :mod:`aurora_xr.io.formats`) to NetCDF-4
+    image cubes, in parallel and resumably.
 ``train``, ``evaluate``
     Train a segmentation network (resumable) and score a checkpoint.
 ``segment``
     Segment cubes into a resumable store, region by region.
 ``occurrence``, ``compare``
-    Occurrence products of one method, or of both compared.
+    Occurrence products of one detector, or of both compared.
+``calibrate``
+    A camera's lens from the stars of a clear frame.
 ``demo``
     The whole job on a synthetic archive.
 
@@ -54,30 +57,28 @@ Exit codes
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
-from ..errors import AuroraXrError, CalibrationError, OptionError
-from ..sky.lens import Calibration
+from ..errors import AuroraXrError, OptionError
+from . import analysis as _cli_analysis
+from . import calibrate as _cli_calibrate
+from . import ingest as _cli_ingest
 from . import model as _cli_model
-from . import pipeline as _cli_pipeline
-from .base import (
+from . import segmentation as _cli_segmentation
+from .commands import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SKIPPED,
     EXIT_USAGE,
     PROG,
-    SCHEDULERS,
     Subcommand,
-    compute,
-    dask_scheduler,
-    release_files,
 )
-from .base import say as _say
+from .commands import say as _say
+from .inputs import release_files
+from .scheduling import SCHEDULERS, compute, dask_scheduler
 
 __all__ = [
     "EXIT_ERROR",
@@ -93,103 +94,6 @@ __all__ = [
     "dask_scheduler",
     "main",
 ]
-
-_SHOW_SKIPPED = 10
-
-
-# -- ingest ---------------------------------------------------------------------------
-def _read_calibration(path: str) -> Calibration:
-    """A Calibration from a JSON file: Calibration fields, or ``calibration_*`` attributes."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CalibrationError(
-            f"expected a JSON calibration in {path}; found invalid JSON: {exc}"
-        ) from exc
-    if not isinstance(data, dict):
-        raise CalibrationError(f"expected a JSON object in {path}; found {type(data).__name__}")
-    if any(str(k).startswith("calibration_") for k in data):
-        return Calibration.from_attrs(data)
-    try:
-        if "poly_coeffs" in data:
-            data["poly_coeffs"] = tuple(data["poly_coeffs"])
-        return Calibration(**data)
-    except TypeError as exc:
-        raise CalibrationError(f"expected Calibration fields in {path}; {exc}") from exc
-
-
-def _ingest_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("src", help="folder tree of JPEG/PNG frames with UT times in their names")
-    parser.add_argument("dest", help="folder of the NetCDF-4 cubes (created if missing)")
-    parser.add_argument("--station", default="JBS", help="station code (default: %(default)s)")
-    parser.add_argument(
-        "--time-pattern",
-        default="%Y%m%d_%H%M%S",
-        help="strftime pattern of the UT time in the file names (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--glob", default="**/*", help="files considered, relative to SRC (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--period",
-        default="1D",
-        help="period of one output file: 1D (days), 6h, 7D, 1MS (months), 1YS "
-        "(default: %(default)s)",
-    )
-    parser.add_argument(
-        "--frame-suffix",
-        default=None,
-        help="only files ending with this are frames, e.g. _rgb.png "
-        "(default: every .jpg/.jpeg/.png that is not a _mask.png/_kind.png)",
-    )
-    parser.add_argument(
-        "--calibration",
-        default=None,
-        metavar="JSON",
-        help="camera calibration as JSON (Calibration fields or calibration_* attributes); "
-        "default: the station's camera scaled to the frame size",
-    )
-    parser.add_argument(
-        "--chunk-frames",
-        type=int,
-        default=64,
-        help="frames read and written per batch (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--report",
-        default=None,
-        help="also write the JSON report here (always DEST/ingest_report.json)",
-    )
-
-
-def _ingest_run(args: argparse.Namespace) -> int:
-    from ..io.ingestion import REPORT_NAME, ingest
-
-    if args.chunk_frames < 1:
-        raise OptionError(f"--chunk-frames must be >= 1; found {args.chunk_frames}")
-    calibration = _read_calibration(args.calibration) if args.calibration else None
-    report = ingest(
-        args.src,
-        args.dest,
-        station=args.station,
-        time_pattern=args.time_pattern,
-        glob=args.glob,
-        period=args.period,
-        calibration=calibration,
-        chunk_frames=args.chunk_frames,
-        frame_suffix=args.frame_suffix,
-        progress=args.progress,
-        report_path=args.report,
-    )
-    print(f"ingest: {report.summary()}")
-    if not report.skipped:
-        return EXIT_OK
-    for path, reason in report.skipped[:_SHOW_SKIPPED]:
-        _say(f"  skipped {path}: {reason}")
-    more = report.n_skipped - _SHOW_SKIPPED
-    where = Path(args.dest) / REPORT_NAME
-    _say(f"  ... and {more} more; see {where}" if more > 0 else f"  (report: {where})")
-    return EXIT_SKIPPED
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -254,13 +158,11 @@ def _demo_run(args: argparse.Namespace) -> int:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
-    "ingest": Subcommand(
-        "turn a folder of JPEG/PNG frames into NetCDF-4 image cubes (one per UT day)",
-        _ingest_arguments,
-        _ingest_run,
-    ),
+    **_cli_ingest.COMMANDS,
     **_cli_model.COMMANDS,
-    **_cli_pipeline.COMMANDS,
+    **_cli_segmentation.COMMANDS,
+    **_cli_analysis.COMMANDS,
+    **_cli_calibrate.COMMANDS,
     "demo": Subcommand(
         "the main job on a synthetic archive: generate, ingest, train, segment, "
         "detect with both methods, occurrence maps, compare, write products",

@@ -14,73 +14,7 @@ import pytest
 from PIL import Image
 
 from aurora_xr import cli
-from aurora_xr.io import open_cube
-from tests.io.test_ingestion import DAY1, DAY2, make_archive
-
-
-def test_ingest_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    make_archive(tmp_path / "src", DAY1 + DAY2)
-    code = cli.main(["ingest", str(tmp_path / "src"), str(tmp_path / "nc"), "--no-progress"])
-    out, err = capsys.readouterr()
-    assert code == cli.EXIT_OK == 0
-    assert out.strip().startswith("ingest: 7 frames added to 2 file(s)")
-    assert err == ""
-    assert open_cube(tmp_path / "nc").sizes["time"] == 7
-
-
-def test_ingest_options_and_skipped_files(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    src = tmp_path / "src"
-    make_archive(src, DAY1)
-    (src / "2020-06-21" / "JBS_20200621_235900_rgb.png").write_bytes(b"")
-    code = cli.main(
-        [
-            "ingest",
-            str(src),
-            str(tmp_path / "nc"),
-            "--no-progress",
-            "--period",
-            "1MS",
-            "--frame-suffix",
-            "_rgb.png",
-            "--chunk-frames",
-            "2",
-            "--report",
-            str(tmp_path / "report.json"),
-        ]
-    )
-    out, err = capsys.readouterr()
-    assert code == cli.EXIT_SKIPPED == 3
-    assert "1 file(s) skipped" in out
-    assert "JBS_20200621_235900_rgb.png: empty file (0 bytes)" in err
-    assert (tmp_path / "nc" / "JBS_202006.nc").is_file()
-    assert json.loads((tmp_path / "report.json").read_text())["n_skipped"] == 1
-
-
-def test_ingest_with_calibration_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    make_archive(tmp_path / "src", DAY1)
-    cal = tmp_path / "cal.json"
-    cal.write_text(
-        json.dumps(
-            {
-                "width": 64,
-                "height": 48,
-                "zenith_x": 31.5,
-                "zenith_y": 23.5,
-                "lens_radius": 22.0,
-                "rotation_deg": 15.0,
-            }
-        )
-    )
-    argv = ["ingest", str(tmp_path / "src"), str(tmp_path / "nc"), "--no-progress"]
-    assert cli.main([*argv, "--calibration", str(cal)]) == 0
-    assert open_cube(tmp_path / "nc").attrs["calibration_rotation_deg"] == 15.0
-    cal.write_text('{"width": 64}')
-    assert cli.main([*argv, "--calibration", str(cal)]) == cli.EXIT_ERROR
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "Calibration fields" in err
+from tests.io.test_ingestion import DAY1, make_archive
 
 
 @pytest.mark.parametrize(
@@ -284,7 +218,7 @@ def test_every_subcommand_has_help(name: str, capsys: pytest.CaptureFixture[str]
             "--workers",
         ],
         "occurrence": [
-            "--method",
+            "--detector",
             "--out",
             "--model",
             "--segmentation",
@@ -317,14 +251,23 @@ def test_every_subcommand_has_help(name: str, capsys: pytest.CaptureFixture[str]
 def test_top_level_help_lists_the_commands_in_order(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(["--help"], capsys)
     assert code == 0
-    names = ["ingest", "train", "evaluate", "segment", "occurrence", "compare", "demo"]
+    names = [
+        "ingest",
+        "train",
+        "evaluate",
+        "segment",
+        "occurrence",
+        "compare",
+        "calibrate",
+        "demo",
+    ]
     assert list(cli.SUBCOMMANDS) == names
     positions = [out.index(f"    {n}") for n in names]
     assert positions == sorted(positions)
 
 
 def test_architecture_choices_are_the_registry() -> None:
-    from aurora_xr.cli.base import ARCHITECTURE_NAMES
+    from aurora_xr.cli.options import ARCHITECTURE_NAMES
     from aurora_xr.model import ARCHITECTURES
 
     assert set(ARCHITECTURE_NAMES) == set(ARCHITECTURES)
@@ -650,7 +593,7 @@ def test_occurrence_of_both_methods(
         [
             "occurrence",
             str(data / "cube.nc"),
-            "--method",
+            "--detector",
             "fcn",
             "--segmentation",
             str(store),
@@ -681,7 +624,7 @@ def test_occurrence_of_both_methods(
         [
             "occurrence",
             str(data / "cube.nc"),
-            "--method",
+            "--detector",
             "difference",
             "--lag",
             "2min",
@@ -712,7 +655,7 @@ def test_occurrence_with_a_model_and_filters(
         [
             "occurrence",
             str(data / "cube.nc"),
-            "--method",
+            "--detector",
             "fcn",
             "--model",
             str(data / "model.safetensors"),
@@ -769,10 +712,10 @@ def test_compare_writes_the_product_and_a_figure(
     assert all(r[2] == "precision" and r[4] == "recall" and r[6] == "F1" for r in rows)
     assert lines[-2:] == [f"  wrote {target}", f"  wrote {figure}"]
     cmp = open_product(target)
-    assert list(cmp["method"].values) == ["fcn", "difference"]
-    assert cmp["occurrence_rate"].dims == ("method", "mlt", "cell")
-    assert cmp["f1"].dims == ("method", "form")
-    diff_rate = float(cmp["overall_rate"].sel({"method": "difference"}))
+    assert list(cmp["detector"].values) == ["fcn", "difference"]
+    assert cmp["occurrence_rate"].dims == ("detector", "mlt", "cell")
+    assert cmp["f1"].dims == ("detector", "form")
+    diff_rate = float(cmp["overall_rate"].sel({"detector": "difference"}))
     assert f"difference {diff_rate:.4f}" in lines[0]
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -806,7 +749,7 @@ def test_compare_from_a_store_on_a_running_scheduler(
     assert "compare:" in err
     assert "chunk" in err
     cmp = open_product(tmp_path / "cmp.nc")
-    assert cmp.sizes["method"] == 2
+    assert cmp.sizes["detector"] == 2
     assert cmp.attrs["model_name"] == LRASPP
 
 
@@ -820,7 +763,7 @@ def test_unreachable_scheduler_is_a_one_line_error(
             [
                 "occurrence",
                 str(data / "cube.nc"),
-                "--method",
+                "--detector",
                 "difference",
                 "--out",
                 str(tmp_path / "o.nc"),
@@ -854,7 +797,7 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
         "checkpoint file not found",
     ),
     (
-        ["occurrence", "{tmp}/missing.nc", "--method", "difference", "--out", "{tmp}/o.nc"],
+        ["occurrence", "{tmp}/missing.nc", "--detector", "difference", "--out", "{tmp}/o.nc"],
         1,
         "found no",
     ),
@@ -862,7 +805,7 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
         [
             "occurrence",
             _CUBE,
-            "--method",
+            "--detector",
             "fcn",
             "--segmentation",
             "{tmp}/nostore",
@@ -885,12 +828,12 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
     ),
     # bad option values: usage errors
     (
-        ["occurrence", _CUBE, "--method", "foo", "--out", "{tmp}/o.nc"],
+        ["occurrence", _CUBE, "--detector", "foo", "--out", "{tmp}/o.nc"],
         2,
-        "argument --method: invalid choice: 'foo'",
+        "argument --detector: invalid choice: 'foo'",
     ),
     (
-        ["occurrence", _CUBE, "--method", "fcn", "--mlt-bins", "0", "--out", "{tmp}/o.nc"],
+        ["occurrence", _CUBE, "--detector", "fcn", "--mlt-bins", "0", "--out", "{tmp}/o.nc"],
         2,
         "argument --mlt-bins: expected an integer >= 1; found '0'",
     ),
@@ -905,12 +848,12 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
         "argument --scheduler",
     ),
     (
-        ["occurrence", _CUBE, "--method", "difference", "--lag", "soon", "--out", "{tmp}/o.nc"],
+        ["occurrence", _CUBE, "--detector", "difference", "--lag", "soon", "--out", "{tmp}/o.nc"],
         2,
         "argument --lag: expected a positive time step",
     ),
     (
-        ["occurrence", _CUBE, "--method", "fcn", "--min-fraction", "0", "--out", "{tmp}/o.nc"],
+        ["occurrence", _CUBE, "--detector", "fcn", "--min-fraction", "0", "--out", "{tmp}/o.nc"],
         2,
         "expected a fraction in (0, 1]",
     ),
@@ -940,12 +883,12 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
     (["train", _CUBE], 2, "the following arguments are required: --out"),
     (["evaluate", _CKPT, _CUBE, "--split", "dev"], 2, "argument --split: invalid choice"),
     (["evaluate", _CKPT, _CUBE, "--cells", "-1"], 2, "argument --cells"),
-    (["occurrence", _CUBE, "--out", "{tmp}/o.nc"], 2, "required: --method"),
+    (["occurrence", _CUBE, "--out", "{tmp}/o.nc"], 2, "required: --detector"),
     (
         [
             "occurrence",
             _CUBE,
-            "--method",
+            "--detector",
             "fcn",
             "--model",
             _CKPT,
@@ -959,18 +902,18 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
     ),
     # bad option combinations: OptionError
     (
-        ["occurrence", _CUBE, "--method", "fcn", "--out", "{tmp}/o.nc"],
+        ["occurrence", _CUBE, "--detector", "fcn", "--out", "{tmp}/o.nc"],
         1,
         "the FCN method needs --model CHECKPOINT or --segmentation STORE_DIR",
     ),
     (["compare", _CUBE, "--out", "{tmp}/o.nc"], 1, "needs --model CHECKPOINT or --segmentation"),
     (
-        ["occurrence", _CUBE, "--method", "difference", "--model", _CKPT, "--out", "{tmp}/o.nc"],
+        ["occurrence", _CUBE, "--detector", "difference", "--model", _CKPT, "--out", "{tmp}/o.nc"],
         1,
-        "--model and --segmentation are for --method fcn",
+        "--model and --segmentation are for --detector fcn",
     ),
     (
-        ["occurrence", _CUBE, "--method", "difference", "--out", "{tmp}"],
+        ["occurrence", _CUBE, "--detector", "difference", "--out", "{tmp}"],
         1,
         "expected an output file path; found the folder",
     ),
@@ -983,7 +926,7 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
         "cannot be opened as NetCDF",
     ),
     (
-        ["occurrence", "{data}/corrupt.nc", "--method", "difference", "--out", "{tmp}/o.nc"],
+        ["occurrence", "{data}/corrupt.nc", "--detector", "difference", "--out", "{tmp}/o.nc"],
         1,
         "cannot be opened as NetCDF",
     ),
@@ -1002,7 +945,7 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
         [
             "occurrence",
             _CUBE,
-            "--method",
+            "--detector",
             "fcn",
             "--model",
             "{data}/random.safetensors",
@@ -1036,7 +979,7 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
         [
             "occurrence",
             _CUBE,
-            "--method",
+            "--detector",
             "fcn",
             "--model",
             "{data}/plain.safetensors",
@@ -1065,7 +1008,7 @@ ERROR_CASES: list[tuple[list[str], int, str]] = [
         [
             "occurrence",
             _CUBE,
-            "--method",
+            "--detector",
             "fcn",
             "--segmentation",
             "{data}/cube.nc",
@@ -1175,7 +1118,7 @@ def test_traceback_option_reraises_for_the_new_commands(data: Path, tmp_path: Pa
             [
                 "occurrence",
                 str(data / "corrupt.nc"),
-                "--method",
+                "--detector",
                 "difference",
                 "--out",
                 str(tmp_path / "o.nc"),
@@ -1298,7 +1241,7 @@ def test_a_store_of_other_frames_is_refused(
         [
             "occurrence",
             str(tmp_path / "five.nc"),
-            "--method",
+            "--detector",
             "fcn",
             "--segmentation",
             str(store),

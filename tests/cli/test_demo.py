@@ -35,14 +35,14 @@ def test_demo_writes_products_figures_and_summary(demo) -> None:  # type: ignore
     for path in [*result.products.values(), *result.figures.values()]:
         assert Path(path).stat().st_size > 0
     cmp = open_product(result.products["comparison"])
-    assert list(cmp["method"].values) == ["fcn", "difference"]
+    assert list(cmp["detector"].values) == ["fcn", "difference"]
     assert cmp.sizes["cell"] == 400
     assert cmp.sizes["mlt"] == 24
     frames = round(0.1 * 24 * 30)
     assert result.summary["frames"] == frames
-    for method in ("fcn", "difference"):
-        occ = open_product(result.products[f"occurrence_{method}"])
-        assert occ.attrs["method"] == method
+    for detector in ("fcn", "difference"):
+        occ = open_product(result.products[f"occurrence_{detector}"])
+        assert occ.attrs["detector"] == detector
         rate = occ["occurrence_rate"].values
         finite = rate[np.isfinite(rate)]
         assert finite.size > 0

@@ -1,38 +1,34 @@
-"""The ``segment``, ``occurrence`` and ``compare`` subcommands of ``aurora-xr``."""
+"""The ``occurrence`` and ``compare`` subcommands of ``aurora-xr``, and the options they share.
+
+Both take image cubes and a detector's masks (a checkpoint with ``--model``, or the store
+of ``aurora-xr segment`` with ``--segmentation``), screen the usable frames, count
+detections per MLT bin and equal-area cell, and write a CF NetCDF product.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError, SchemaError
-from .base import (
-    EXIT_OK,
-    Subcommand,
+from .commands import EXIT_OK, Subcommand, say
+from .inputs import open_cubes, predictor_for
+from .options import (
     add_chunk_frames,
-    add_device,
+    add_cubes,
     add_scheduler,
-    add_tta,
+    add_segmentation_options,
     cell_fraction,
-    cli_wording,
-    compute,
-    dask_scheduler,
-    default_workers,
     finite_float,
-    fmt,
-    load_predictor,
-    open_cubes,
-    output_path,
     positive_float,
     positive_int,
-    say,
     time_step,
     unit_interval,
 )
+from .output import fmt, output_path
+from .scheduling import compute, dask_scheduler
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -41,126 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["COMMANDS"]
 
-_CUBES_HELP = "NetCDF image cube(s): files, folders of *.nc or glob patterns (quoted)"
 
-
-def _add_cubes(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("cubes", nargs="+", metavar="CUBES", help=_CUBES_HELP)
-
-
-def _add_segmentation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--threshold",
-        type=unit_interval,
-        default=None,
-        help="probability at or above which a pixel is aurora (default: the checkpoint's)",
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="frames per forward pass of the network (default: 8)",
-    )
-    add_tta(parser)
-    add_device(parser)
-
-
-def _worker_threads(args: argparse.Namespace) -> int | None:
-    """torch threads per LocalCluster worker: the cores shared among the workers."""
-    if args.scheduler != "processes":
-        return None
-    workers = args.workers or default_workers()
-    return max(1, (os.cpu_count() or 1) // workers)
-
-
-def _predictor(args: argparse.Namespace, checkpoint: str) -> Predictor:
-    """The predictor of ``--model``; checked here on the CPU when other processes run it."""
-    local = args.scheduler in ("threads", "synchronous")
-    return load_predictor(
-        checkpoint,
-        device=args.device,
-        batch_size=args.batch_size,
-        threshold=args.threshold,
-        num_threads=_worker_threads(args),
-        load_here=None if local else "cpu",
-        tta=args.tta,
-    )
-
-
-# -- segment ------------------------------------------------------------------------------
-def _segment_arguments(parser: argparse.ArgumentParser) -> None:
-    _add_cubes(parser)
-    parser.add_argument(
-        "--model", required=True, metavar="CHECKPOINT", help="an aurora_xr checkpoint"
-    )
-    parser.add_argument(
-        "--out",
-        required=True,
-        metavar="STORE_DIR",
-        help="folder of the segmentation store: one NetCDF file per region and "
-        "manifest.json; an interrupted run resumes where it stopped",
-    )
-    _add_segmentation_options(parser)
-    add_scheduler(parser)
-    parser.add_argument(
-        "--region-frames",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="frames per region file (default: the smallest multiple of --chunk-frames >= 1024)",
-    )
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="start again a store made with another model, threshold, cube or region size",
-    )
-    add_chunk_frames(parser)
-
-
-def _regions_done(store: Path) -> int:
-    from ..detect.store import MANIFEST
-
-    try:
-        manifest = json.loads((store / MANIFEST).read_text())
-        return len(manifest.get("regions", {}))
-    except (OSError, ValueError, AttributeError):
-        return 0
-
-
-def _segment_run(args: argparse.Namespace) -> int:
-    from ..detect.store import segment_to_store
-
-    ds = open_cubes(args.cubes, chunk_frames=args.chunk_frames)
-    predictor = _predictor(args, args.model)
-    store = Path(args.out).expanduser()
-    if store.exists() and not store.is_dir():
-        raise OptionError(f"expected a folder for the segmentation store; found the file {store}")
-    before = 0 if args.overwrite else _regions_done(store)
-    with (
-        dask_scheduler(args.scheduler, workers=args.workers),
-        cli_wording(("pass overwrite=True", "pass --overwrite")),
-    ):
-        segment_to_store(
-            ds,
-            predictor,
-            store,
-            region_frames=args.region_frames,
-            threshold=args.threshold,
-            batch_size=args.batch_size,
-            overwrite=args.overwrite,
-            progress=args.progress,
-        )
-    regions = _regions_done(store)
-    print(
-        f"segment: {ds.sizes['time']} frames in {regions} region(s) in {store} "
-        f"({max(regions - before, 0)} written now, {min(before, regions)} kept)"
-    )
-    print(f"  model {predictor.name}, threshold {fmt(predictor.threshold, 2)}")
-    return EXIT_OK
-
-
-# -- occurrence and compare -----------------------------------------------------------------
+# -- the options of both ------------------------------------------------------------------
 def _add_analysis_options(parser: argparse.ArgumentParser, *, model_required: bool) -> None:
     what = parser.add_mutually_exclusive_group(required=False)
     what.add_argument(
@@ -168,7 +46,7 @@ def _add_analysis_options(parser: argparse.ArgumentParser, *, model_required: bo
         default=None,
         metavar="CHECKPOINT",
         help="segment the frames with this checkpoint"
-        + ("" if model_required else " (--method fcn)"),
+        + ("" if model_required else " (--detector fcn)"),
     )
     what.add_argument(
         "--segmentation",
@@ -251,7 +129,7 @@ def _add_analysis_options(parser: argparse.ArgumentParser, *, model_required: bo
         help="per-frame conditions table (time, cloud_fraction, ...) to attach to the cubes; "
         "each frame takes the nearest row within half the table's spacing",
     )
-    _add_segmentation_options(parser)
+    add_segmentation_options(parser)
     add_scheduler(parser)
     add_chunk_frames(parser)
 
@@ -291,7 +169,7 @@ def _model_or_store(
     if args.segmentation:
         return _attach_store(ds, args.segmentation), None
     if args.model:
-        return ds, _predictor(args, args.model)
+        return ds, predictor_for(args, args.model)
     if needed and MASK_VAR not in ds.variables:
         raise OptionError(
             "the FCN method needs --model CHECKPOINT or --segmentation STORE_DIR; found neither"
@@ -337,10 +215,11 @@ def _no_frames_note(used: int) -> None:
         )
 
 
+# -- occurrence ---------------------------------------------------------------------------
 def _occurrence_arguments(parser: argparse.ArgumentParser) -> None:
-    _add_cubes(parser)
+    add_cubes(parser)
     parser.add_argument(
-        "--method",
+        "--detector",
         required=True,
         choices=("fcn", "difference"),
         help="fcn: cells with enough pixels in the network's mask; difference: cells that "
@@ -353,16 +232,18 @@ def _occurrence_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _occurrence_run(args: argparse.Namespace) -> int:
-    from ..analysis.occurrence import occurrence_from_cube
+    from ..analysis.cube_occurrence import occurrence_from_cube
     from ..io.products import to_netcdf
 
-    if args.method == "difference" and (args.model or args.segmentation):
-        raise OptionError("--model and --segmentation are for --method fcn, not difference")
+    if args.detector == "difference" and (args.model or args.segmentation):
+        raise OptionError("--model and --segmentation are for --detector fcn, not difference")
     ds = _with_conditions(args, open_cubes(args.cubes, chunk_frames=args.chunk_frames))
-    ds, predictor = _model_or_store(args, ds, needed=args.method == "fcn")
+    ds, predictor = _model_or_store(args, ds, needed=args.detector == "fcn")
     target = output_path(args.out)
     with dask_scheduler(args.scheduler, workers=args.workers) as client:
-        product = occurrence_from_cube(ds, method=args.method, model=predictor, **_filters(args))
+        product = occurrence_from_cube(
+            ds, detector=args.detector, model=predictor, **_filters(args)
+        )
         product = compute(product, client=client, desc="occurrence", progress=args.progress)
     written = to_netcdf(product, target)
     n_aurora = int(product["n_aurora"].sum())
@@ -370,7 +251,7 @@ def _occurrence_run(args: argparse.Namespace) -> int:
     used = _frames_used(product)
     rate = n_aurora / n_observed if n_observed else float("nan")
     print(
-        f"occurrence ({args.method}): overall rate {fmt(rate, 4)} "
+        f"occurrence ({args.detector}): overall rate {fmt(rate, 4)} "
         f"({n_aurora} of {n_observed} observed frame-cells); {used} of {ds.sizes['time']} "
         f"frames used; {args.mlt_bins} MLT bins x {product.sizes['cell']} cells"
     )
@@ -379,13 +260,14 @@ def _occurrence_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- compare ------------------------------------------------------------------------------
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
-    _add_cubes(parser)
+    add_cubes(parser)
     parser.add_argument(
         "--out",
         required=True,
         metavar="COMPARISON.nc",
-        help="the comparison product (CF NetCDF, on a method dimension)",
+        help="the comparison product (CF NetCDF, on a detector dimension)",
     )
     _add_analysis_options(parser, model_required=True)
     parser.add_argument(
@@ -410,7 +292,7 @@ def _figure(product: xr.Dataset, path: str, args: argparse.Namespace) -> Path:
     from ..plot import plot_comparison
 
     target = output_path(path)
-    observed = product["n_observed"].sel({"method": "fcn"}).max("cell")
+    observed = product["n_observed"].sel({"detector": "fcn"}).max("cell")
     sel: dict[Hashable, Any] | None = None
     if args.by:
         per_group = observed.sum("mlt")
@@ -441,7 +323,7 @@ def _compare_run(args: argparse.Namespace) -> int:
         product = compute(product, client=client, desc="compare", progress=args.progress)
     written = to_netcdf(product, target)
     rates = product["overall_rate"]
-    fcn, diff = (rates.sel({"method": m}).item() for m in ("fcn", "difference"))
+    fcn, diff = (rates.sel({"detector": m}).item() for m in ("fcn", "difference"))
     print(
         f"compare: overall occurrence rate fcn {fmt(fcn, 4)}, difference {fmt(diff, 4)}, "
         f"ratio fcn/difference {fmt(product['overall_rate_ratio'].item())}"
@@ -450,18 +332,18 @@ def _compare_run(args: argparse.Namespace) -> int:
     agree = int((product["n_both"] + product["n_neither"]).sum())
     pairs = n_compared * int(product.sizes["cell"])
     print(
-        f"  {_frames_used(product.sel({'method': 'fcn'}))} of {ds.sizes['time']} frames used; "
+        f"  {_frames_used(product.sel({'detector': 'fcn'}))} of {ds.sizes['time']} frames used; "
         f"{n_compared} compared (with a partner at {args.lag}); the methods agree on "
         f"{fmt(agree / pairs if pairs else float('nan'))} of the compared (frame, cell) pairs"
     )
     _no_frames_note(n_compared)
     if "f1" in product:
         print(f"  against the truth (cells, min fraction {fmt(args.min_fraction, 2)}):")
-        for method in ("fcn", "difference"):
+        for detector in ("fcn", "difference"):
             for form in (f for f in FORMS if f in product["form"].values):
-                pick = {"method": method, "form": form}
+                pick = {"detector": detector, "form": form}
                 print(
-                    f"    {method:<10} {form:<10} precision "
+                    f"    {detector:<10} {form:<10} precision "
                     f"{fmt(product['precision'].sel(pick).item())}  recall "
                     f"{fmt(product['recall'].sel(pick).item())}  F1 "
                     f"{fmt(product['f1'].sel(pick).item())}"
@@ -473,11 +355,6 @@ def _compare_run(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Subcommand] = {
-    "segment": Subcommand(
-        "segment image cubes with a checkpoint into a resumable store, region by region",
-        _segment_arguments,
-        _segment_run,
-    ),
     "occurrence": Subcommand(
         "occurrence map of aurora per MLT bin and sky cell, by the FCN or the difference "
         "method (CF NetCDF)",
