@@ -27,7 +27,7 @@ import xarray as xr
 from aurora_xr.cube.grid import cell_grid
 from aurora_xr.detect.difference import difference_detect
 from aurora_xr.detect.difference_kernels import partner_indices
-from aurora_xr.sky.stations import get_station
+from aurora_xr.sky.stations import get_station, placeholder_lens
 
 FRAMES = {256: 480, 512: 192}
 CHUNK = 32
@@ -37,7 +37,7 @@ def make_cube(size: int, n: int) -> xr.Dataset:
     """A random 8-bit cube on JBS, one frame a minute."""
     rng = np.random.default_rng(size)
     station = get_station("JBS")
-    cal = station.calibration(size, size)
+    cal = placeholder_lens(station.code, size, size)
     times = pd.date_range("2020-06-20", periods=n, freq="1min").values
     image = rng.integers(0, 60, (n, size, size, 3), dtype=np.uint8)
     return xr.Dataset(

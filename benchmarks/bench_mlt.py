@@ -24,7 +24,7 @@ import numpy as np
 from aurora_xr.geo import aacgm
 from aurora_xr.geo import mlt as geo_mlt
 from aurora_xr.sky.lens import sky_grids
-from aurora_xr.sky.stations import get_station
+from aurora_xr.sky.stations import get_station, placeholder_lens
 
 N_FRAMES = 1_500_000
 N_SAMPLE = 2_000
@@ -70,7 +70,7 @@ def main() -> None:
     err = np.abs((fast[pick] - direct + 12.0) % 24.0 - 12.0)
     print(f"  largest |fast - direct| on the sample : {err.max():.5f} h")
 
-    cal = station.calibration(512, 512)
+    cal = placeholder_lens("JBS", 512, 512)
     el, az = sky_grids(cal)
     t0 = time.perf_counter()
     aacgm.pixel_magnetic_coords(el, az, lat0, lon0, altitude_km=110.0, when=2020)

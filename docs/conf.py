@@ -85,6 +85,10 @@ napoleon_numpy_docstring = True
 napoleon_use_ivar = True  # "Attributes" as fields: no duplicate of the documented members
 napoleon_use_rtype = False
 napoleon_preprocess_types = False
+# Attribute fields of dataclasses name their members (height, width, dtype); where several
+# classes have a member of that name, Sphinx reports the short name as ambiguous. The
+# fields render the same either way, so that one warning category is silenced.
+suppress_warnings = ["ref.python"]
 
 # MyST and notebooks: pages are Markdown; notebooks are shown as saved (the test suite runs
 # them), never executed here.

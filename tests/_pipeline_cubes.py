@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from aurora_xr.sky.stations import get_station
+from aurora_xr.sky.stations import get_station, placeholder_lens
 
 
 def square_cells(size: int, cell: int, *, border: int = 0) -> xr.DataArray:
@@ -69,7 +69,7 @@ def make_cube(
         background - noise, background + noise + 1, size=(n_frames, size, size, 3)
     ).astype(np.uint8)
     station = get_station("JBS")
-    cal = station.calibration(size, size)
+    cal = placeholder_lens(station.code, size, size)
     ds = xr.Dataset(
         {"image": (("time", "y", "x", "channel"), image)},
         coords={"time": times, "channel": ["R", "G", "B"]},

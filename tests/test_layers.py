@@ -24,7 +24,8 @@ ROOT = Path(aurora_xr.__file__).resolve().parent
 def _layers() -> list[tuple[str, ...]]:
     path = Path(__file__).resolve().parents[1] / "docs" / "_scripts" / "architecture.py"
     spec = importlib.util.spec_from_file_location("aurora_xr_docs_architecture", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return list(module.layer_prefixes())
@@ -51,7 +52,8 @@ def _modules() -> dict[str, Path]:
     found = {"aurora_xr": ROOT / "__init__.py"}
     for info in pkgutil.walk_packages([str(ROOT)], prefix="aurora_xr."):
         spec = importlib.util.find_spec(info.name)
-        assert spec is not None and spec.origin is not None
+        assert spec is not None
+        assert spec.origin is not None
         found[info.name] = Path(spec.origin)
     return found
 
@@ -115,9 +117,9 @@ def test_imports_flow_down_the_layers() -> None:
     wrong = []
     for module, imports in EDGES.items():
         for target, line in imports:
-            if target == "aurora_xr" or target.startswith("aurora_xr."):
-                if _rank(target) > _rank(module):
-                    wrong.append(f"{module}:{line} imports {target}")
+            inside = target == "aurora_xr" or target.startswith("aurora_xr.")
+            if inside and _rank(target) > _rank(module):
+                wrong.append(f"{module}:{line} imports {target}")
     assert wrong == []
 
 

@@ -155,19 +155,6 @@ class Station:
         """The placeholder lens registered for this site (see :func:`placeholder_lens`)."""
         return placeholder_lens(self.code, width, height)
 
-    def calibration(self, width: int | None = None, height: int | None = None) -> Calibration:
-        """Deprecated alias of :meth:`placeholder_lens`, kept while callers move over.
-
-        A site has no camera; only JBS has a placeholder lens, every other site raises
-        :class:`~aurora_xr.errors.MissingCalibrationError`.
-        """
-        return placeholder_lens(self.code, width, height)
-
-    @property
-    def camera(self) -> Calibration:
-        """Deprecated: the placeholder lens at its reference size (JBS only)."""
-        return placeholder_lens(self.code)
-
 
 def check_position(latitude: float, longitude: float, altitude_m: float, *, what: str) -> None:
     """Raise :class:`OptionError` unless the position is finite and in range."""

@@ -30,6 +30,7 @@ from ..errors import OptionError
 from ..sky.stations import Station
 from .options import prepare_sky
 from .render import render_frames
+from .static import default_lens
 from .truth import TRUTH_OUTLINE_DEG, TRUTH_THRESHOLD_DN
 
 __all__ = [
@@ -210,7 +211,7 @@ stationary_fraction, mlt_occurrence, activity, truth_threshold, truth_outline_de
         "generator": "aurora_xr.datasets.write_synthetic_archive",
         "aurora_xr_version": package_version(),
         "station": stn.to_attrs(),
-        "calibration": stn.calibration(width, height).to_attrs(),
+        "calibration": default_lens(width, height).to_attrs(),
         "time_pattern": DEFAULT_TIME_PATTERN,
         "folder_pattern": f"{stn.code}/{FOLDER_PATTERN}",
         "frame_name": f"{stn.code}_{{time}}{FRAME_SUFFIX}{_formats(fmt)[1]}",

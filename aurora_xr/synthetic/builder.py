@@ -1,7 +1,7 @@
 """The synthetic sky as an image cube of the data model (DESIGN §2): :func:`synthetic_cube`.
 
-The options are checked by :mod:`.options`, the frames rendered by
-:mod:`.render` (in memory, or one dask task per chunk of frames), and the
+The options are checked by :mod:`aurora_xr.synthetic.options`, the frames rendered by
+:mod:`aurora_xr.synthetic.render` (in memory, or one dask task per chunk of frames), and the
 cube assembled here with its coordinates, station and calibration
 attributes, CF attributes, provenance and the definition of its truth.
 """
@@ -29,6 +29,7 @@ from .night_scene import NightScene, describe_scene
 from .options import SkyOptions, prepare_sky, time_chunks
 from .randomised_sky import CONDITIONS, CONDITIONS_COMMENT, RandomisedBatch, render_randomised
 from .render import FrameBatch, render_frames
+from .static import default_lens
 from .truth import (
     RANDOMISED_TRUTH_DEFINITION,
     TRUTH_DEFINITION,
@@ -267,7 +268,7 @@ def synthetic_cube(
         static = camera_layers(stn, cam, options.scene, height, width).static
         cal, elevation, azimuth = static.cal, static.el, static.az
     else:
-        cal = stn.calibration(width, height)
+        cal = default_lens(width, height)
         elevation, azimuth = sky_grids(cal)
     data_vars = {name: (dim, arr) for name, dim, arr in zip(names, dims, data, strict=True)}
     settings = {

@@ -7,16 +7,16 @@ reference response sees the colours the default sky has always drawn). The
 components are the continuum in the red, green and blue pass bands of a colour
 camera and four emission lines:
 
-=============  ================================================================
-component      sources
-=============  ================================================================
-continuum R/G/B  stars, the Milky Way, zodiacal light, moonlight, twilight, LED
-               light, the continuum of the airglow
-557.7 nm       the green auroral line (O I) and its airglow
-630.0 nm       the red auroral line (O I, 200-250 km) and its airglow
-427.8 nm       the blue N2+ first negative band of the aurora
-589.0 nm       sodium street lamps (high-pressure sodium: orange)
-=============  ================================================================
+================  =============================================================
+component         sources
+================  =============================================================
+continuum R/G/B   stars, the Milky Way, zodiacal light, moonlight, twilight, LED
+                  light, the continuum of the airglow
+557.7 nm          the green auroral line (O I) and its airglow
+630.0 nm          the red auroral line (O I, 200-250 km) and its airglow
+427.8 nm          the blue N2+ first negative band of the aurora
+589.0 nm          sodium street lamps (high-pressure sodium: orange)
+================  =============================================================
 
 A camera is a matrix of responses, one row per output channel
 (:func:`colour_response`, :func:`band_response`): a colour camera has three

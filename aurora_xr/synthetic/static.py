@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..sky.lens import Calibration, sky_grids
-from ..sky.stations import Station
+from ..sky.stations import Station, placeholder_lens
 from ._common import (
     TAG_CLOUD,
     TAG_NOISE,
@@ -115,9 +115,14 @@ class StaticSky:
         return (int(self.el.shape[0]), int(self.el.shape[1]))
 
 
+def default_lens(width: int, height: int) -> Calibration:
+    """The default synthetic camera's lens: Jang Bogo Station's placeholder lens, at any site."""
+    return placeholder_lens("JBS", width, height)
+
+
 def static_sky(station: Station, height: int, width: int) -> StaticSky:
-    """The static layers of ``station``'s camera for ``width`` x ``height`` frames."""
-    cal = station.calibration(width, height)
+    """The static layers of the default camera at ``station`` for ``width`` x ``height`` frames."""
+    cal = default_lens(width, height)
     return camera_sky(station, cal, Landscape.of_station(station.code))
 
 

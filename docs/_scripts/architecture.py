@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...], str]] = [
     ("io", ("aurora_xr.io",), "camera formats, ingest, NetCDF cubes and products"),
     ("labels", ("aurora_xr.labels",), "label formats: frames and their masks"),
     ("model", ("aurora_xr.model",), "the FCN and friends (the only torch)"),
+    ("pretrained", ("aurora_xr.pretrained",), "the shipped reference model"),
     ("detect", ("aurora_xr.detect",), "segmentation, difference method, usable frames"),
     ("analysis", ("aurora_xr.analysis",), "cell detections, occurrence, comparison, views"),
     (
@@ -30,7 +31,6 @@ LAYERS: list[tuple[str, tuple[str, ...], str]] = [
         ("aurora_xr.synthetic", "aurora_xr.datasets"),
         "the synthetic sky with exact truth",
     ),
-    ("pretrained", ("aurora_xr.pretrained",), "the shipped reference model"),
     ("plot", ("aurora_xr.plot",), "matplotlib and cartopy figures"),
     ("widgets", ("aurora_xr.widgets",), "ipywidgets browsers and tools"),
     ("cli", ("aurora_xr.cli",), "the aurora-xr command"),

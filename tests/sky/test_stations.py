@@ -150,11 +150,10 @@ def test_placeholder_lens_is_available_by_name_only() -> None:
     assert lens.zenith_x == pytest.approx(127.5)
     jbs = get_station("JBS")
     assert jbs.placeholder_lens(256, 256) == lens
-    assert jbs.calibration(256, 256) == lens  # the deprecated spelling still works
-    assert jbs.camera == placeholder_lens("JBS")
-    assert jbs.camera.width == 512
+    assert placeholder_lens("JBS").width == 512
+    assert not hasattr(jbs, "calibration")  # a site has no camera
     with pytest.raises(MissingCalibrationError, match=r"'GILL'.*--skymap"):
-        get_station("GILL").calibration(256, 256)
+        get_station("GILL").placeholder_lens(256, 256)
     with pytest.raises(MissingCalibrationError, match="only JBS has a placeholder lens"):
         placeholder_lens("KHO")
 

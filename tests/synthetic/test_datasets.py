@@ -23,6 +23,7 @@ from aurora_xr.datasets import (
 from aurora_xr.errors import DateRangeError, OptionError, StationError
 from aurora_xr.geo.mlt import station_mlt
 from aurora_xr.sky.lens import pixel_to_sky, sky_grids
+from aurora_xr.sky.stations import placeholder_lens
 from aurora_xr.synthetic import ephemeris
 from aurora_xr.synthetic.auroral_forms import occurrence_rate
 from aurora_xr.synthetic.static import star_catalogue
@@ -63,7 +64,7 @@ def test_data_model(small: xr.Dataset) -> None:
     assert set(ds.coords) == {"time", "channel", "elevation", "azimuth"}
     assert "y" not in ds.coords
     assert "x" not in ds.coords
-    cal = get_station("JBS").calibration(96, 96)
+    cal = placeholder_lens("JBS", 96, 96)
     el, az = sky_grids(cal)
     assert ds.elevation.dims == ("y", "x")
     assert ds.elevation.dtype == np.float32
@@ -182,7 +183,7 @@ def test_truth_is_the_visible_aurora_outlined_like_a_label() -> None:
     assert ds.aurora_truth.attrs["outline_deg"] == 3.75
     np.testing.assert_array_equal(ds.image.values, raw.image.values)  # only the truth differs
     visible, truth = raw.aurora_truth.values, ds.aurora_truth.values
-    px = 3.75 * get_station("JBS").calibration(128, 128).lens_radius / 90.0  # 2.5 px
+    px = 3.75 * placeholder_lens("JBS", 128, 128).lens_radius / 90.0  # 2.5 px
     near = np.stack([ndimage.distance_transform_edt(~v) <= 3 * px for v in visible])
     assert not (truth & ~near).any()  # the outline stays within 3 sigma of visible aurora
     pieces_raw = sum(ndimage.label(v)[1] for v in visible)
@@ -229,7 +230,7 @@ def test_stars_turn_about_the_south_celestial_pole_at_the_sidereal_rate() -> Non
         activity=0.0,
     )
     station = get_station("JBS")
-    cal = station.calibration(256, 256)
+    cal = placeholder_lens("JBS", 256, 256)
     cat = star_catalogue()
     ns = ds.time.values.astype(np.int64)
     lst = ephemeris.local_sidereal_time(ns, station.longitude)
