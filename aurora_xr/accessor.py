@@ -69,7 +69,7 @@ class AuroraDatasetAccessor:
 
     @_forward(_calibrate.with_calibration)
     def with_calibration(self, calibration: Any, **kwargs: Any) -> xr.Dataset:
-        return _calibrate.with_calibration(self._obj, calibration, **kwargs)  # type: ignore[no-any-return]
+        return _calibrate.with_calibration(self._obj, calibration, **kwargs)
 
     @_forward(_coords.geo_coords)
     def geo_coords(self, **kwargs: Any) -> xr.Dataset:

@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from aurora_xr.analysis.skill import _truth_kind
 from aurora_xr.analysis.detections import cell_detections
+from aurora_xr.analysis.skill import _truth_kind
 from aurora_xr.cube.grid import cell_grid
 from aurora_xr.datasets import synthetic_cube
 from aurora_xr.detect.difference import STATISTICS, difference_detect

@@ -176,6 +176,7 @@ def compare_methods(
         max_moon_elevation=max_moon_elevation,
         max_cloud_fraction=max_cloud_fraction,
     )
+    sources: tuple[xr.DataArray | xr.Dataset, ...] = (fcn, found)
     maps = {
         name: occurrence_map(
             detections,
@@ -189,7 +190,7 @@ def compare_methods(
             time_dim=time_dim,
             cell_dim=cell_dim,
         )
-        for name, detections in zip(DETECTOR_NAMES, (fcn, found), strict=True)
+        for name, detections in zip(DETECTOR_NAMES, sources, strict=True)
     }
     out = _on_detector_dim(maps, detector_dim)
     _add_rate_ratios(out, detector_dim)

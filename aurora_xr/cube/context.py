@@ -59,7 +59,7 @@ class CubeDims:
     channel: Hashable = "channel"
     image: Hashable = "image"
 
-    def as_kwargs(self) -> dict[str, Hashable]:
+    def as_kwargs(self) -> dict[str, Any]:
         """The names as the keyword arguments of the public functions."""
         return {
             "time_dim": self.time,

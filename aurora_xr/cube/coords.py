@@ -150,6 +150,8 @@ def geo_coords(
     """
     ctx = context_of(ds, context, time_dim=time_dim, y_dim=y_dim, x_dim=x_dim)
     ctx.require_calibration()
+    lat: NDArray[np.floating[Any]] | None
+    lon: NDArray[np.floating[Any]] | None
     lat, lon = _skymap_positions(ds, float(altitude_km), float(tolerance_km), ctx)
     source = "skymap"
     if lat is None or lon is None:
