@@ -11,7 +11,9 @@ Private helpers of :mod:`aurora_xr.geo.aacgm`, :mod:`aurora_xr.sky.astronomy`,
   magnetic longitude 0, the Sun's and the Moon's hour angle and declination)
   only on a coarse grid of node times, ``step_ns(step_minutes)`` apart, and
   interpolates them to the requested times with a local cubic (4-point
-  Lagrange) interpolant, unwrapping periodic outputs.
+  Lagrange) interpolant, unwrapping periodic outputs;
+* :func:`night_of` names the observing night of each time (local noon to noon), the
+  unit that training splits and labelling strata keep together.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "NS_PER_MIN",
     "as_datetime64",
     "duration_ns",
+    "night_of",
     "sample_on_nodes",
     "step_ns",
     "times_ns",
@@ -42,6 +45,36 @@ NS_PER_DAY = 86_400_000_000_000
 
 
 # -- times ------------------------------------------------------------------------------
+
+
+def night_of(times: Any, longitude: float | None = None) -> NDArray[np.datetime64]:
+    """The night each time belongs to: the date on which its noon-to-noon night starts.
+
+    Parameters
+    ----------
+    times : (n,) array_like of datetime64
+        UT times; NaT stays NaT.
+    longitude : float, optional
+        East longitude of the site in degrees: nights run from local noon to local noon in
+        mean solar time (``UT + longitude / 15 h``). None: from UT noon to UT noon.
+
+    Returns
+    -------
+    (n,) ndarray of datetime64[D]
+
+    Examples
+    --------
+    >>> night_of(["2020-06-21T23:00", "2020-06-22T05:00", "2020-06-22T13:00"]).tolist()
+    [datetime.date(2020, 6, 21), datetime.date(2020, 6, 21), datetime.date(2020, 6, 22)]
+    >>> night_of(["2020-06-22T05:00"], longitude=-150.0).tolist()  # 19:00 local
+    [datetime.date(2020, 6, 21)]
+    """
+    t = np.asarray(times, dtype="datetime64[ns]")
+    shift_h = 0.0 if longitude is None else float(longitude) / 15.0
+    offset = np.timedelta64(round((shift_h - 12.0) * 3600e9), "ns")
+    return (t + offset).astype("datetime64[D]")
+
+
 def as_datetime64(times: Any, *, name: str = "times") -> NDArray[np.datetime64]:
     """Naive UTC datetime64[ns] array of any shape from datetimes of any common kind."""
     if isinstance(times, xr.DataArray):

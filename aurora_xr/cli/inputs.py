@@ -69,6 +69,7 @@ def load_predictor(
     num_threads: int | None = None,
     load_here: str | None = None,
     tta: str = "none",
+    precision: str = "fp32",
 ) -> Predictor:
     """A predictor on ``checkpoint``, loaded once here so that a bad file fails at once.
 
@@ -83,8 +84,9 @@ def load_predictor(
     device : str
         Device of the predictor (resolved where it runs: ``auto`` picks CUDA
         on a worker with a GPU).
-    batch_size, threshold, num_threads, tta : optional
-        Options of :class:`aurora_xr.model.Predictor`.
+    batch_size, threshold, num_threads, tta, precision : optional
+        Options of :class:`aurora_xr.model.Predictor` (``precision="auto"`` is
+        resolved in the process that runs the network).
     load_here : str, optional
         Device on which the network is loaded in this process to check the
         file (default ``device``; ``"cpu"`` when the work runs on other
@@ -94,7 +96,9 @@ def load_predictor(
 
     path = Path(checkpoint).expanduser()
     try:
-        loaded = load_model(path, device=load_here or device)
+        # checked here in fp32 when other processes run it (fp16 needs their CUDA)
+        here = precision if load_here is None else "fp32"
+        loaded = load_model(path, device=load_here or device, precision=here)
     except (AuroraXrError, OSError):
         raise
     except (RuntimeError, ValueError, KeyError, TypeError) as exc:  # torch-side errors
@@ -103,7 +107,7 @@ def load_predictor(
         raise CheckpointError(
             f"cannot load the model in {path}: {type(exc).__name__}: {short}"
         ) from exc
-    options: dict[str, Any] = {"device": device}
+    options: dict[str, Any] = {"device": device, "precision": precision}
     if batch_size is not None:
         options["batch_size"] = batch_size
     if threshold is not None:
@@ -129,4 +133,5 @@ def predictor_for(args: argparse.Namespace, checkpoint: str) -> Predictor:
         num_threads=worker_threads(args.scheduler, workers=args.workers),
         load_here=None if local else "cpu",
         tta=args.tta,
+        precision=getattr(args, "precision", "fp32"),
     )

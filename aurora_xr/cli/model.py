@@ -1,4 +1,7 @@
-"""The ``train`` and ``evaluate`` subcommands of ``aurora-xr`` (torch is imported when run)."""
+"""The ``train`` and ``evaluate`` subcommands of ``aurora-xr`` (torch is imported when run).
+
+``train`` is here; ``evaluate`` in :mod:`aurora_xr.cli.evaluation`.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +13,23 @@ from typing import Any
 
 from ..errors import CheckpointError
 from .commands import EXIT_OK, Subcommand, cli_wording
-from .inputs import load_predictor
-from .labelled import cube_cells, folder_cells, labelled_source
+from .evaluation import EVALUATE
+from .labelled import (
+    labelled_input,
+)
 from .options import (
     ARCHITECTURE_NAMES,
     add_chunk_frames,
     add_device,
+    add_label_set_options,
     add_labelled_source,
-    add_tta,
-    cell_fraction,
-    finite_float,
     int_at_least,
     nonnegative_int,
     positive_float,
     positive_int,
     split_fractions,
-    unit_interval,
 )
-from .output import fmt, output_path, scores_line
+from .output import fmt, scores_line
 
 __all__ = ["COMMANDS"]
 
@@ -45,9 +47,18 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--arch",
         choices=ARCHITECTURE_NAMES,
-        default="fcn_resnet50",
-        help="network (default: %(default)s, the paper's; lraspp_mobilenet_v3_large is "
-        "10x smaller and fast on CPUs)",
+        default=None,
+        help="network (default: that of the --init checkpoint, else fcn_resnet50, the "
+        "paper's; lraspp_mobilenet_v3_large is 10x smaller and fast on CPUs)",
+    )
+    parser.add_argument(
+        "--init",
+        default=None,
+        metavar="CHECKPOINT",
+        help="fine-tune: start from an aurora_xr checkpoint of the same network (its input "
+        "size, contrast ratio and levels too, unless given), or a torchvision weights file "
+        "placed locally, e.g. fcn_resnet50_coco-1167a1af.pth (its COCO head replaced by a "
+        "one-output head)",
     )
     parser.add_argument("--epochs", type=positive_int, default=20, help="epochs (%(default)s)")
     parser.add_argument(
@@ -59,9 +70,10 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--image-size",
         type=int_at_least(16),
-        default=256,
+        default=None,
         metavar="PX",
-        help="network input size in pixels; frames are resized (%(default)s)",
+        help="network input size in pixels; frames are resized (default: the --init "
+        "checkpoint's, else 256)",
     )
     parser.add_argument(
         "--seed",
@@ -76,6 +88,21 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="TRAIN,VAL,TEST",
         help="proportions of the seeded split (default: 1201,150,151 as in the paper)",
+    )
+    parser.add_argument(
+        "--split-by",
+        choices=("auto", "night", "folder", "labels", "frame"),
+        default="auto",
+        help="what stays together in the split: auto (a label set's own split column, else "
+        "whole nights for a label set, single frames for cubes and synthetic folders), "
+        "night (local noon to noon; every frame needs a time), folder (of the image "
+        "files), labels (the split column), frame (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--station",
+        default=None,
+        metavar="CODE",
+        help="the camera's station: nights run from its local noon (default: UT noon)",
     )
     parser.add_argument(
         "--pretrained",
@@ -107,8 +134,31 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--contrast-ratio",
         type=positive_float,
-        default=1.0,
-        help="uniform contrast ratio of the preprocessing (%(default)s)",
+        default=None,
+        help="uniform contrast ratio of the preprocessing (default: the --init "
+        "checkpoint's, else 1)",
+    )
+    parser.add_argument(
+        "--levels",
+        choices=("robust", "dtype"),
+        default=None,
+        help="frames to [0, 1] by their robust black and white levels (any camera) or by "
+        "the dtype's maximum (default: the --init checkpoint's, else robust)",
+    )
+    parser.add_argument(
+        "--augment",
+        choices=("basic", "real_sky", "none"),
+        default="basic",
+        help="augmentation: basic (turns and mirrors about the zenith, brightness and "
+        "contrast), real_sky (also colour, levels, gamma, noise, resolution, JPEG and grey "
+        "frames, for real cameras), none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="fp32",
+        help="training precision: auto (bf16 where the device computes it natively, else "
+        "fp32), fp32, bf16 (default: %(default)s)",
     )
     add_device(parser)
     parser.add_argument(
@@ -119,6 +169,7 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
         help="torch CPU threads (default: torch's choice)",
     )
     add_chunk_frames(parser)
+    add_label_set_options(parser)
 
 
 def _train_state_arch(path: Path) -> str | None:
@@ -152,12 +203,26 @@ def _check_resume(out: Path, arch: str, resume: bool) -> None:
         )
 
 
+def _run_arch(args: argparse.Namespace) -> str:
+    """The architecture of the run: --arch, else the --init checkpoint's, else fcn_resnet50."""
+    if args.arch is not None:
+        return str(args.arch)
+    if args.init is not None:
+        from ..model.init_weights import initial_weights
+
+        arch = initial_weights(args.init).architecture
+        if arch is not None:
+            return arch
+    return "fcn_resnet50"
+
+
 def _train_run(args: argparse.Namespace) -> int:
     from ..model import train
 
-    source = labelled_source(args.source, chunk_frames=args.chunk_frames)
+    labelled = labelled_input(args)
     out = Path(args.out).expanduser()
-    _check_resume(out, args.arch, args.resume)
+    arch = _run_arch(args)
+    _check_resume(out, arch, args.resume)
     options: dict[str, Any] = {}
     if args.split is not None:
         options["split"] = args.split
@@ -165,150 +230,68 @@ def _train_run(args: argparse.Namespace) -> int:
         ("pass resume=False", "pass --no-resume"),
         ("out_dir", "--out"),
         ("pass pretrained=", "pass --pretrained "),
+        ("pass init= (the weights to start from) or pretrained=", "pass --init or --pretrained"),
+        ("pass split_by='folder'", "pass --split-by folder"),
+        ("pass split_by='night'", "pass --split-by night"),
+        ("pass split_by='frame'", "pass --split-by frame"),
+        ("read the labels with the time_pattern", "pass the --time-pattern"),
     ):
         result = train(
-            source,
-            arch=args.arch,
+            labelled.source,
+            arch=arch,
             out_dir=out,
+            init=args.init,
             epochs=args.epochs,
             batch_size=args.batch_size,
             lr=args.lr,
             image_size=args.image_size,
             seed=args.seed,
+            split_by=args.split_by,
+            station=args.station,
             pretrained=args.pretrained,
             patience=args.patience or None,
             resume=args.resume,
             progress=args.progress,
             max_steps=args.max_steps,
             contrast_ratio=args.contrast_ratio,
+            levels=args.levels,
+            augment=False if args.augment == "none" else args.augment,
+            precision=args.precision,
             device=args.device,
             num_threads=args.threads,
+            calibration=labelled.calibration,
+            image_labels=args.image_labels,
             **options,
         )
+    _print_train_result(result, arch, out)
+    return EXIT_OK
+
+
+def _print_train_result(result: Any, arch: str, out: Path) -> None:
     n_train, n_val, n_test = result.split_sizes
     epochs = len(result.history)
     print(f"best checkpoint: {result.best_checkpoint}")
     print(
-        f"  {args.arch}: {result.steps} steps, {epochs} epoch(s) run, stopped: {result.stopped}; "
+        f"  {arch}: {result.steps} steps, {epochs} epoch(s) run, stopped: {result.stopped}; "
         f"frames train/val/test {n_train}/{n_val}/{n_test}"
     )
+    print(f"  split {result.split}")
     if result.best_epoch is not None:
         print(f"  best epoch {result.best_epoch}: validation IoU {fmt(result.best_val_iou)}")
     if result.test_metrics:
         print(f"  test pixels: {scores_line(result.test_metrics)}")
+    if result.report is not None:
+        print(f"  report: {result.report_path} (worst frames: {out / 'worst_frames.png'})")
+        for name in ("train", "val", "test"):
+            part = result.report["parts"].get(name)
+            if part:
+                image = part["image"]
+                image_text = "" if not image else f", image-level accuracy {fmt(image['accuracy'])}"
+                print(
+                    f"    {name}: {part['n_frames']} frames, pixel IoU {fmt(part['pixel']['iou'])}"
+                    f" F1 {fmt(part['pixel']['f1'])}{image_text}"
+                )
     print(f"  history: {out / 'history.json'}")
-    return EXIT_OK
-
-
-# -- evaluate ---------------------------------------------------------------------------------
-def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", help="an aurora_xr checkpoint (.safetensors)")
-    add_labelled_source(parser)
-    parser.add_argument(
-        "--split",
-        choices=("test", "val", "train", "all"),
-        default="test",
-        help="frames scored: a part of the checkpoint's seeded split, or all frames "
-        "(for data the model never saw) (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--cells",
-        type=nonnegative_int,
-        default=400,
-        metavar="N",
-        help="also score cells of the N-cell equal-area grid; 0 skips them (%(default)s)",
-    )
-    parser.add_argument(
-        "--min-fraction",
-        type=cell_fraction,
-        default=0.1,
-        help="a cell is auroral when at least this fraction of its pixels are (%(default)s)",
-    )
-    parser.add_argument(
-        "--min-elevation",
-        type=finite_float,
-        default=10.0,
-        help="lowest elevation of the cell grid, degrees (%(default)s)",
-    )
-    parser.add_argument(
-        "--altitude-km",
-        type=positive_float,
-        default=110.0,
-        help="emission altitude of the cell grid (%(default)s)",
-    )
-    parser.add_argument(
-        "--threshold",
-        type=unit_interval,
-        default=None,
-        help="probability threshold (default: the checkpoint's)",
-    )
-    parser.add_argument(
-        "--batch-size", type=positive_int, default=None, help="frames per forward pass"
-    )
-    add_tta(parser)
-    add_device(parser)
-    parser.add_argument(
-        "--station",
-        default=None,
-        help="station of a frame folder without synthetic_archive.json, for the cell grid "
-        "(its camera scaled to the frame size; default: JBS)",
-    )
-    parser.add_argument(
-        "--epoch",
-        type=int_at_least(1990),
-        default=None,
-        metavar="YEAR",
-        help="AACGM epoch of the cell grid of a frame folder (default: from the archive "
-        "sidecar or the times in the file names)",
-    )
-    parser.add_argument("--out", default=None, metavar="JSON", help="write the scores here")
-    add_chunk_frames(parser)
-
-
-def _evaluate_run(args: argparse.Namespace) -> int:
-    from ..model import evaluate
-    from ..model.data import FolderSource
-
-    source: Any = labelled_source(args.source, chunk_frames=args.chunk_frames)
-    cell_index = None
-    if isinstance(source, str):
-        source = FolderSource(source)
-        if args.cells:
-            cell_index = folder_cells(source, args)
-    elif args.cells:
-        cell_index = cube_cells(source, args)
-    model = load_predictor(
-        args.checkpoint,
-        device=args.device,
-        batch_size=args.batch_size,
-        threshold=args.threshold,
-        tta=args.tta,
-    )
-    result = evaluate(
-        model,
-        source,
-        split=args.split,
-        cell_index=cell_index,
-        min_fraction=args.min_fraction,
-        device=args.device,
-        progress=args.progress,
-    )
-    info = result.info
-    print(
-        f"evaluate: {info.get('model')} on {info['n_frames']} frame(s) (split: {args.split}), "
-        f"threshold {fmt(info['threshold'], 2)}"
-        + ("" if args.tta == "none" else f", test-time augmentation {args.tta}")
-    )
-    print(f"  pixels: {scores_line(result.pixel)}")
-    if result.cells is not None:
-        print(
-            f"  cells ({info['n_cells']}, min fraction {fmt(args.min_fraction, 2)}): "
-            f"{scores_line(result.cells)}"
-        )
-    if args.out:
-        written = result.to_json(output_path(args.out))
-        print(f"  wrote {written}")
-    return EXIT_OK
 
 
 COMMANDS: dict[str, Subcommand] = {
@@ -317,9 +300,5 @@ COMMANDS: dict[str, Subcommand] = {
         _train_arguments,
         _train_run,
     ),
-    "evaluate": Subcommand(
-        "score a checkpoint on labelled frames: pixel and cell IoU, F1, precision, recall",
-        _evaluate_arguments,
-        _evaluate_run,
-    ),
+    "evaluate": EVALUATE,
 }

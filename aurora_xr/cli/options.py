@@ -21,7 +21,9 @@ __all__ = [
     "add_chunk_frames",
     "add_cubes",
     "add_device",
+    "add_label_set_options",
     "add_labelled_source",
+    "add_precision",
     "add_scheduler",
     "add_segmentation_options",
     "add_tta",
@@ -29,6 +31,7 @@ __all__ = [
     "device_name",
     "finite_float",
     "int_at_least",
+    "label_map_spec",
     "nonnegative_int",
     "positive_float",
     "positive_int",
@@ -40,6 +43,12 @@ __all__ = [
 
 ARCHITECTURE_NAMES = ("fcn_resnet50", "lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large")
 """Names of :data:`aurora_xr.model.ARCHITECTURES`, known here without importing torch."""
+
+PRECISION_NAMES = ("auto", "fp32", "bf16", "fp16")
+"""Precisions of the network at inference (:class:`aurora_xr.model.Predictor`)."""
+
+LABEL_FORMATS = ("auto", "folders", "labelme", "coco", "cvat", "manifest")
+"""Formats of :func:`aurora_xr.read_labels`, known here without reading a label."""
 
 T = TypeVar("T")
 
@@ -154,6 +163,41 @@ def split_fractions(text: str) -> tuple[float, float, float]:
     return values[0], values[1], values[2]
 
 
+_AURORA = {"1": True, "true": True, "yes": True, "aurora": True}
+_NOT_AURORA = {"0": False, "false": False, "no": False, "background": False}
+_IGNORED = {"ignore", "none", "skip"}
+
+
+def label_map_spec(text: str) -> dict[str, bool | None]:
+    """An argparse type: ``NAME=VALUE,...`` label names to aurora (1), not aurora (0), ignore.
+
+    ``*`` names every other label, e.g. ``aurora=1,arc=1,cloud=0,*=ignore``.
+    """
+    out: dict[str, bool | None] = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip().lower()
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(
+                f"expected NAME=VALUE pairs such as aurora=1,cloud=0,*=ignore; found {item!r}"
+            )
+        if value in _AURORA:
+            out[name] = True
+        elif value in _NOT_AURORA:
+            out[name] = False
+        elif value in _IGNORED:
+            out[name] = None
+        else:
+            raise argparse.ArgumentTypeError(
+                f"expected 1 (aurora), 0 (not aurora) or ignore for label {name!r}; found {value!r}"
+            )
+    return out
+
+
+def _time_pattern(text: str) -> str | None:
+    return None if text.lower() == "none" else text
+
+
 # -- arguments shared by several subcommands ------------------------------------------------
 _CUBES_HELP = "NetCDF image cube(s): files, folders of *.nc or glob patterns (quoted)"
 
@@ -170,8 +214,95 @@ def add_cubes(parser: argparse.ArgumentParser) -> None:
 
 
 def add_labelled_source(parser: argparse.ArgumentParser) -> None:
-    """``SOURCE``: labelled frames, a frame folder or cubes with truth (``args.source``)."""
-    parser.add_argument("source", nargs="+", metavar="SOURCE", help=_SOURCE_HELP)
+    """``SOURCE``: labelled frames, a frame folder or cubes with truth (``args.source``).
+
+    Optional: a label set is given with ``--labels`` instead
+    (:func:`add_label_set_options`).
+    """
+    parser.add_argument(
+        "source", nargs="*", metavar="SOURCE", help=_SOURCE_HELP + " (or give --labels)"
+    )
+
+
+def add_label_set_options(parser: argparse.ArgumentParser) -> None:
+    """``--labels`` and how it is read, ``--calibration``, ``--image-labels``."""
+    group = parser.add_argument_group(
+        "label sets (read by aurora_xr.read_labels; see docs/labels.md)"
+    )
+    group.add_argument(
+        "--labels",
+        default=None,
+        metavar="PATH",
+        help="a label set instead of SOURCE: a folder with images/ and masks/, LabelMe "
+        "JSON (a file or a folder of them), a COCO .json, a CVAT for images .xml, or a "
+        "manifest .csv (image,mask[,split])",
+    )
+    group.add_argument(
+        "--label-format",
+        choices=LABEL_FORMATS,
+        default="auto",
+        help="format of --labels (default: %(default)s, told apart by layout and header)",
+    )
+    group.add_argument(
+        "--label-map",
+        type=label_map_spec,
+        default=None,
+        metavar="NAME=VALUE,...",
+        help="label names to aurora (1), not aurora (0) or ignore, * for every other name, "
+        "e.g. aurora=1,arc=1,cloud=0,*=ignore (default: aurora=1)",
+    )
+    group.add_argument(
+        "--pixel-origin",
+        choices=("corner", "centre"),
+        default="corner",
+        help="integer label coordinates are pixel corners (COCO, CVAT) or centres (PIL) "
+        "(default: %(default)s)",
+    )
+    group.add_argument(
+        "--time-pattern",
+        type=_time_pattern,
+        default="%Y%m%d_%H%M%S",
+        metavar="PATTERN",
+        help="strftime pattern of the UT time in the image file names, 'none' for none "
+        "(default: %%Y%%m%%d_%%H%%M%%S)",
+    )
+    group.add_argument(
+        "--image-root",
+        default=None,
+        metavar="DIR",
+        help="folder searched first for the images that COCO, CVAT and LabelMe files name",
+    )
+    group.add_argument(
+        "--skip-bad-labels",
+        action="store_true",
+        help="leave out a frame with a bad label (reported) instead of stopping",
+    )
+    group.add_argument(
+        "--calibration",
+        default=None,
+        metavar="JSON",
+        help="the camera's lens calibration (as aurora-xr calibrate writes it): the lens "
+        "circle of the label set (default: found from the frames' bright disc)",
+    )
+    group.add_argument(
+        "--image-labels",
+        default=None,
+        metavar="CSV",
+        help="image-level labels (frame,aurora) for the image-level scores, joined to the "
+        "frames by image file or time (frames without one are judged by their masks)",
+    )
+
+
+def add_precision(parser: argparse.ArgumentParser, *, default: str = "fp32") -> None:
+    """``--precision`` of the network at inference."""
+    parser.add_argument(
+        "--precision",
+        choices=PRECISION_NAMES,
+        default=default,
+        help="precision of the network: auto (the fastest that keeps the quality where it "
+        "runs: bf16 on CPUs with AVX512-BF16 or AMX and on GPUs with bf16, fp16 on older "
+        "GPUs, else fp32), fp32, bf16, fp16 (CUDA only) (default: %(default)s)",
+    )
 
 
 def add_tta(parser: argparse.ArgumentParser) -> None:
@@ -199,7 +330,7 @@ def add_device(parser: argparse.ArgumentParser) -> None:
 
 
 def add_segmentation_options(parser: argparse.ArgumentParser) -> None:
-    """``--threshold``, ``--batch-size``, ``--tta`` and ``--device`` of a segmenting command."""
+    """``--threshold``, ``--batch-size``, ``--tta``, ``--precision`` and ``--device``."""
     parser.add_argument(
         "--threshold",
         type=unit_interval,
@@ -214,6 +345,7 @@ def add_segmentation_options(parser: argparse.ArgumentParser) -> None:
         help="frames per forward pass of the network (default: 8)",
     )
     add_tta(parser)
+    add_precision(parser)
     add_device(parser)
 
 

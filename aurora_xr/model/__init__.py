@@ -6,7 +6,11 @@ none of them: each name below is loaded from its submodule on first use.
 :mod:`~aurora_xr.model.preprocess`, :mod:`~aurora_xr.model.levels`,
 :mod:`~aurora_xr.model.resampling`, :mod:`~aurora_xr.model.lens_masks`,
 :mod:`~aurora_xr.model.data`, :mod:`~aurora_xr.model.cube_source`,
-:mod:`~aurora_xr.model.prefetch` and :mod:`~aurora_xr.model.metrics` are numpy only.
+:mod:`~aurora_xr.model.label_source`, :mod:`~aurora_xr.model.subsets`,
+:mod:`~aurora_xr.model.splits`, :mod:`~aurora_xr.model.frame_groups`,
+:mod:`~aurora_xr.model.image_rule`, :mod:`~aurora_xr.model.image_truth`,
+:mod:`~aurora_xr.model.score_tally`, :mod:`~aurora_xr.model.prefetch` and
+:mod:`~aurora_xr.model.metrics` are numpy only.
 
 Submodules
 ----------
@@ -36,8 +40,14 @@ predictor, inference, prefetch
     (pinned, prefetched batches on CUDA).
 loading
     :func:`load_model`, :class:`LoadedModel`.
-data, cube_source
-    Labelled frames from a folder or an image cube; :func:`split_indices`.
+data, cube_source, label_source, subsets
+    Labelled frames from a folder, an image cube or a label set read by
+    :func:`aurora_xr.labels.read_labels` (:class:`LabelSource`, the lens from
+    the frames' bright disc); :class:`FrameSubset`, some frames of a source.
+splits, frame_groups
+    :func:`split_source`: whole nights (local noon to noon), folders or the
+    labels' own ``split`` column go to one part; :func:`part_indices` gives
+    back the part a checkpoint recorded; :func:`split_indices` splits by frame.
 augment, randomisation
     :class:`Augmentation` and the named recipes :data:`AUGMENTATIONS`
     (``"basic"``, ``"real_sky"``: colour, levels, gamma, noise, resolution,
@@ -47,9 +57,13 @@ training
     and :class:`TrainResult`; its steps are in ``training_run`` (options, data,
     network), ``epochs`` (the epoch loop), ``train_state`` (resumable state),
     ``batches`` (labelled batches as tensors) and ``optimisation`` (loss, step,
-    schedule).
-evaluation
-    :func:`evaluate`.
+    schedule); ``run_options`` (checked options), ``init_weights`` (``init=``:
+    an aurora_xr checkpoint or torchvision weights to fine-tune from),
+    ``run_results``, ``train_report`` and ``report_figure`` (the report
+    written beside the best checkpoint: scores per part, the worst frames).
+evaluation, score_tally, image_rule, image_truth
+    :func:`evaluate`; pixel, cell and image-level scores; :func:`has_aurora`,
+    the one rule for "this frame shows aurora".
 """
 
 from __future__ import annotations
@@ -71,11 +85,15 @@ if TYPE_CHECKING:
     from .data import DEFAULT_SPLIT, FolderSource, split_indices
     from .devices import ExecutionPlan, resolve_device, resolve_plan
     from .evaluation import EvaluationResult, evaluate
+    from .image_rule import has_aurora
+    from .label_source import LabelSource
     from .loading import LoadedModel, load_model
     from .metadata import CheckpointMetadata
     from .network_cache import clear_model_cache
     from .predictor import Predictor
     from .preprocess import Preprocessing, preprocess_frames
+    from .splits import FrameSplit, part_indices, split_source
+    from .subsets import FrameSubset
     from .training import TrainResult, train
     from .tta import TTA_MODES
 
@@ -92,6 +110,9 @@ __all__ = [
     "EvaluationResult",
     "ExecutionPlan",
     "FolderSource",
+    "FrameSplit",
+    "FrameSubset",
+    "LabelSource",
     "LoadedModel",
     "Predictor",
     "Preprocessing",
@@ -100,8 +121,10 @@ __all__ = [
     "clear_model_cache",
     "evaluate",
     "file_checksum",
+    "has_aurora",
     "load_checkpoint",
     "load_model",
+    "part_indices",
     "preprocess_frames",
     "pretrained_weights_file",
     "read_metadata",
@@ -109,6 +132,7 @@ __all__ = [
     "resolve_plan",
     "save_checkpoint",
     "split_indices",
+    "split_source",
     "train",
 ]
 
@@ -143,6 +167,12 @@ _WHERE = {
     "TrainResult": "training",
     "train": "training",
     "TTA_MODES": "tta",
+    "has_aurora": "image_rule",
+    "LabelSource": "label_source",
+    "FrameSplit": "splits",
+    "part_indices": "splits",
+    "split_source": "splits",
+    "FrameSubset": "subsets",
 }
 
 

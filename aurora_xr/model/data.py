@@ -11,8 +11,11 @@ Two sources give frames and aurora masks, a batch at a time:
   (``xarray.Dataset``) with ``aurora_truth``; frames are read (computed) per
   batch; the lens circle comes from the ``elevation`` coordinate (NaN
   outside) or the calibration attributes.
+* :class:`~aurora_xr.model.label_source.LabelSource`: a label set read by
+  :func:`aurora_xr.read_labels` (``images/`` + ``masks/``, LabelMe, COCO, CVAT,
+  manifest CSV).
 
-:func:`open_source` opens either from what a caller passes;
+:func:`open_source` opens any of them from what a caller passes;
 :func:`split_indices` makes the seeded train/validation/test split.
 """
 
@@ -272,6 +275,20 @@ class FolderSource:
         return digest.hexdigest()
 
 
+def _is_frame_source(source: Any) -> bool:
+    """Whether ``source`` already is a frame source (a :class:`FrameSource` object)."""
+    return all(
+        hasattr(source, name) for name in ("read", "ids", "lens_mask", "frame_shape", "checksum")
+    ) and hasattr(source, "__len__")
+
+
+def _has_frame_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder of synthetic-layout ``<name>_rgb.*`` frames."""
+    if not path.is_dir():
+        return False
+    return any(p.suffix.lower() in _IMAGE_SUFFIXES for p in path.rglob("*_rgb.*"))
+
+
 def open_source(
     source: Any,
     *,
@@ -282,26 +299,88 @@ def open_source(
     y_dim: str = "y",
     x_dim: str = "x",
     channel_dim: str = "channel",
+    mask_var: str = "mask",
+    frame_dim: str = "frame",
 ) -> FrameSource:
-    """A :class:`FrameSource` from a folder path, an image cube or a source."""
-    if isinstance(source, FolderSource | CubeSource):
+    """A :class:`FrameSource` from what a caller passes.
+
+    * a frame source (:class:`FolderSource`, :class:`CubeSource`,
+      :class:`~aurora_xr.model.label_source.LabelSource`, or any object with the methods
+      of :class:`FrameSource`) is returned as it is;
+    * a label set from :func:`aurora_xr.read_labels` (a Dataset with ``mask_var`` along
+      ``frame_dim``) becomes a :class:`~aurora_xr.model.label_source.LabelSource`;
+    * another Dataset is an image cube with ``truth_var``, and a list of them the cubes of
+      several cameras: a :class:`CubeSource`;
+    * a path: a folder of ``<name>_rgb.png`` frames with masks (the synthetic layout) is a
+      :class:`FolderSource`; any other path is read by :func:`aurora_xr.read_labels` with its
+      defaults (``images/`` + ``masks/`` folders, LabelMe, COCO, CVAT, manifest CSV); to
+      choose its options, call ``read_labels`` and pass the Dataset.
+
+    ``calibration`` gives the lens circle of folders and label sets (a label set's lens is
+    otherwise found from its frames' bright disc).
+    """
+    if _is_frame_source(source):
         return source
+    from .label_source import LabelSource
+
     if isinstance(source, str | os.PathLike):
-        return FolderSource(source, calibration=calibration)
+        path = Path(source).expanduser()
+        if not path.exists():
+            from ..errors import NoFilesFoundError
+
+            raise NoFilesFoundError(
+                f"expected labelled frames (a label set, or a folder of <name>_rgb.png frames "
+                f"with masks); found no file or folder {path}"
+            )
+        if _has_frame_folder(path):
+            return FolderSource(path, calibration=calibration)
+        return LabelSource(_read_label_set(path), calibration=calibration)
     import xarray as xr
 
+    cube_options: dict[str, Any] = {
+        "image_var": image_var,
+        "truth_var": truth_var,
+        "time_dim": time_dim,
+        "y_dim": y_dim,
+        "x_dim": x_dim,
+        "channel_dim": channel_dim,
+        "calibration": calibration,
+    }
+    several = isinstance(source, list | tuple) and len(source) > 0
+    if several and all(isinstance(ds, xr.Dataset) for ds in source):  # cubes of cameras
+        return CubeSource(list(source), **cube_options)
     if isinstance(source, xr.Dataset):
-        return CubeSource(
-            source,
-            image_var=image_var,
-            truth_var=truth_var,
-            time_dim=time_dim,
-            y_dim=y_dim,
-            x_dim=x_dim,
-            channel_dim=channel_dim,
-            calibration=calibration,
-        )
+        if mask_var in source.variables and frame_dim in source.dims:
+            return LabelSource(
+                source,
+                calibration=calibration,
+                frame_dim=frame_dim,
+                y_dim=y_dim,
+                x_dim=x_dim,
+                channel_dim=channel_dim,
+                image_var=image_var,
+                mask_var=mask_var,
+            )
+        return CubeSource(source, **cube_options)
     raise OptionError(
-        "expected a folder of <name>_rgb.png/<name>_mask.png files or an image cube "
-        f"(xarray.Dataset) with aurora_truth; found {type(source).__name__}"
+        "expected a folder of <name>_rgb.png/<name>_mask.png files, a label set (a path "
+        "read_labels reads, or its Dataset), an image cube (xarray.Dataset) with aurora_truth "
+        f"or a frame source; found {type(source).__name__}"
     )
+
+
+def _read_label_set(path: Path) -> Any:
+    """The label set at ``path`` (read_labels' defaults), with the layouts that were expected."""
+    from ..errors import LabelError, NoFilesFoundError
+    from ..labels import read_labels
+
+    try:
+        return read_labels(path)
+    except (LabelError, NoFilesFoundError) as exc:
+        if path.is_dir() and not any(path.iterdir()):
+            raise SchemaError(
+                f"expected <name>_rgb.png frames with <name>_mask.png masks or a label set "
+                f"(images/ + masks/, LabelMe, COCO, CVAT, manifest CSV) in {path}; found an "
+                "empty folder"
+            ) from exc
+        raise

@@ -196,16 +196,18 @@ def _metadata(
     """The metadata of a checkpoint written after ``epoch`` (from 1)."""
     opts = setup.options
     data = setup.data
+    extra: dict[str, Any] = {"epoch": epoch, "steps": run["steps"], "train_options": setup.config}
+    provenance = getattr(data.source, "provenance", None)
+    if callable(provenance):  # a label set: its checksum, format, source, label map, lens
+        extra["labels"] = provenance()
+    if opts.init is not None:
+        extra["init"] = opts.init.to_dict()
     return CheckpointMetadata(
         architecture=opts.arch,
         preprocessing=data.prep,
         threshold=opts.threshold,
         training_data_checksum=data.checksum,
-        split={
-            "fractions": data.fractions,
-            "seed": int(opts.seed),
-            "sizes": list(data.sizes),
-        },
+        split=data.split.to_metadata(data.fractions, opts.seed),
         metrics=metrics,
-        extra={"epoch": epoch, "steps": run["steps"], "train_options": setup.config},
+        extra=extra,
     )

@@ -13,10 +13,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ModelError, OptionError
+from .cube_source import CubeSource, FrameGroup
 from .data import DEFAULT_SPLIT, FrameSource, open_source, split_indices
+from .image_rule import MIN_FRACTION
 from .loading import LoadedModel
-from .metrics import cell_labels, check_cell_index, confusion_counts, scores
+from .metrics import check_cell_index, scores
 from .predictor import Predictor
+from .score_tally import ScoreTally
+from .splits import part_indices
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,16 +48,37 @@ class EvaluationResult:
         One row per frame: id, pixel scores (and cell scores).
     info : dict
         Model name, checksum, threshold, split, number of frames, ...
+    images : dict or None
+        The same over frames, a frame showing aurora by the one image-level rule
+        (:func:`~aurora_xr.model.image_rule.has_aurora`: at least
+        ``image_fraction`` of the sky at ``p >= threshold``), applied to the
+        prediction and to the truth.
+    forms : dict
+        Where the source knows the form of the aurora (``aurora_kind`` of the
+        synthetic sky): ``{"dynamic": {...}, "stationary": {...}}`` with the
+        recall of the truth's pixels of that form (``pixel_recall``) and of the
+        truth's auroral cells whose pixels are mostly of that form
+        (``cell_recall``, as :func:`aurora_xr.compare_methods` splits them;
+        ties count as dynamic).
     """
 
     pixel: dict[str, Any]
     cells: dict[str, Any] | None
     frames: list[dict[str, Any]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    images: dict[str, Any] | None = None
+    forms: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary."""
-        return {"info": self.info, "pixel": self.pixel, "cells": self.cells, "frames": self.frames}
+        return {
+            "info": self.info,
+            "pixel": self.pixel,
+            "cells": self.cells,
+            "images": self.images,
+            "forms": self.forms,
+            "frames": self.frames,
+        }
 
     def to_json(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_dict` as JSON (atomically)."""
@@ -87,6 +112,14 @@ def _frame_row(
     return row
 
 
+def _groups(source: FrameSource, part: list[int]) -> list[Any]:
+    """The frames of ``part`` grouped by camera, each with its own lens mask (and forms)."""
+    if hasattr(source, "read_groups"):
+        return list(source.read_groups(part, kinds=True))
+    frames, truth = source.read(part)
+    return [FrameGroup(list(range(len(part))), frames, truth, source.lens_mask, None)]
+
+
 def evaluate_frames(
     predictor: Any,
     source: FrameSource,
@@ -95,65 +128,56 @@ def evaluate_frames(
     threshold: float,
     cell_index: np.ndarray | None = None,
     min_fraction: float = 0.1,
+    image_fraction: float = MIN_FRACTION,
     batch_size: int = 8,
     progress: bool = False,
 ) -> EvaluationResult:
     """Score ``predictor`` on the frames ``indices`` of ``source`` (the kernel of :func:`evaluate`).
 
-    ``predictor`` is called as ``predictor(frames, lens_mask=...)`` when the
-    source has a lens mask, else ``predictor(frames)``.
+    ``predictor`` is called as ``predictor(frames, lens_mask=...)`` with the
+    lens mask of the frames' camera when the source knows it (for a list of
+    cubes, each camera's own, on its raw frames), else ``predictor(frames)``.
+    Image-level scores apply :func:`~aurora_xr.model.image_rule.has_aurora`
+    (``image_fraction`` of the sky) to the prediction and to the truth alike.
     """
     from tqdm.auto import tqdm
 
     index = None if cell_index is None else check_cell_index(cell_index, source.frame_shape)
-    lens = source.lens_mask
     ids = source.ids
-    pix = np.zeros(4, dtype=np.int64)
-    cel = np.zeros(4, dtype=np.int64)
-    rows: list[dict[str, Any]] = []
+    tally = ScoreTally(
+        index, min_fraction=min_fraction, image_fraction=image_fraction, threshold=threshold
+    )
     order = [int(i) for i in indices]
+    rows: list[dict[str, Any]] = [{} for _ in order]
     bar = tqdm(total=len(order), desc="evaluate", unit="frame", disable=not progress)
     for start in range(0, len(order), batch_size):
         part = order[start : start + batch_size]
-        frames, truth = source.read(part)
-        probs = predictor(frames, lens_mask=lens) if lens is not None else predictor(frames)
-        pred = np.asarray(probs) >= threshold
-        if index is not None:
-            cells_true, has_pixels = cell_labels(
-                truth & _or_all(lens), index, min_fraction=min_fraction
-            )
-            cells_pred, _ = cell_labels(pred, index, min_fraction=min_fraction)
-        for k, frame_index in enumerate(part):
-            counts = confusion_counts(pred[k], truth[k], lens)
-            pix += counts
-            extra: dict[str, Any] = {}
-            if index is not None:
-                ccounts = confusion_counts(cells_pred[k], cells_true[k], has_pixels)
-                cel += ccounts
-                cs = scores(*ccounts)
-                extra = {
-                    "cell_f1": cs["f1"],
-                    "cell_iou": cs["iou"],
-                    "n_cells_true": ccounts[0] + ccounts[2],
-                    "n_cells_predicted": ccounts[0] + ccounts[1],
-                }
-            rows.append(_frame_row(ids[frame_index], *counts, extra))
+        for group in _groups(source, part):
+            lens = group.lens_mask
+            frames = group.frames
+            probs = predictor(frames, lens_mask=lens) if lens is not None else predictor(frames)
+            added = tally.add(np.asarray(probs), group.masks, lens, group.kinds)
+            for pos, (counts, extra) in zip(group.positions, added, strict=True):
+                rows[start + pos] = _frame_row(ids[part[pos]], *counts, extra)
         bar.update(len(part))
     bar.close()
-    pixel = scores(*(int(v) for v in pix))
-    cells = None if index is None else scores(*(int(v) for v in cel))
     info: dict[str, Any] = {
         "n_frames": len(order),
         "threshold": float(threshold),
         "min_fraction": float(min_fraction) if index is not None else None,
+        "image_fraction": float(image_fraction),
         "n_cells": None if index is None else int(index.max()) + 1,
-        "lens_masked": lens is not None,
+        "lens_masked": source.lens_mask is not None or hasattr(source, "read_groups"),
     }
-    return EvaluationResult(pixel=pixel, cells=cells, frames=rows, info=info)
-
-
-def _or_all(lens: np.ndarray | None) -> np.ndarray | bool:
-    return True if lens is None else lens
+    totals = tally.totals()
+    return EvaluationResult(
+        pixel=totals["pixel"] or {},
+        cells=totals["cells"],
+        frames=rows,
+        info=info,
+        images=totals["images"],
+        forms=tally.form_scores(),
+    )
 
 
 def _as_predictor(
@@ -189,6 +213,7 @@ def evaluate(
     seed: int | None = None,
     cell_index: np.ndarray | None = None,
     min_fraction: float = 0.1,
+    image_fraction: float = MIN_FRACTION,
     threshold: float | None = None,
     out_json: str | os.PathLike[str] | None = None,
     device: str = "auto",
@@ -210,12 +235,15 @@ def evaluate(
     checkpoint_or_predictor : path, Predictor, LoadedModel or torch.nn.Module
         The model (a module is wrapped by :meth:`.Predictor.from_module`
         with the default preprocessing).
-    source : path or xarray.Dataset
-        A folder of ``<name>_rgb.png``/``<name>_mask.png`` frames or an image
-        cube with ``aurora_truth``.
+    source : path, xarray.Dataset or list of xarray.Dataset
+        A folder of ``<name>_rgb.png``/``<name>_mask.png`` frames, an image
+        cube with ``aurora_truth``, a list of such cubes (cameras of any kind,
+        e.g. :func:`aurora_xr.datasets.randomised_nights`: each scored with its
+        own lens), or a frame source.
     split : {"test", "val", "train", "all"}
-        Which frames: a part of the seeded split (by default the proportions
-        and seed the checkpoint was trained with), or all frames (for data
+        Which frames: a part of the split the checkpoint was trained with (its
+        nights, folders or label column when it was split so; else the seeded
+        split by frame with its proportions and seed), or all frames (for data
         the model never saw, e.g. synthetic nights with other seeds).
     fractions, seed : optional
         Override the split's proportions and seed.
@@ -224,6 +252,10 @@ def evaluate(
         ``cell_grid(...)["cell_index"].values``: adds cell-level scores.
     min_fraction : float
         A cell is auroral when at least this fraction of its pixels are.
+    image_fraction : float
+        A frame shows aurora when at least this fraction of its sky does (the
+        one image-level rule, :func:`~aurora_xr.model.image_rule.has_aurora`;
+        default 0.01).
     threshold : float, optional
         Probability threshold (default: the model's, 0.5).
     out_json : path, optional
@@ -243,13 +275,26 @@ def evaluate(
     Returns
     -------
     EvaluationResult
-        ``.pixel``, ``.cells``, ``.frames`` (per-frame table), ``.info``.
+        ``.pixel``, ``.cells``, ``.images`` (image level), ``.forms`` (recall
+        by form of aurora, where the cubes have ``aurora_kind``), ``.frames``
+        (per-frame table), ``.info``.
     """
     if split not in SPLITS:
         raise OptionError(f"split must be one of {SPLITS}, found {split!r}")
     predictor = _as_predictor(
         checkpoint_or_predictor, device=device, batch_size=batch_size, tta=tta
     )
+    if isinstance(source, list | tuple):
+        source = CubeSource(
+            list(source),
+            image_var=image_var,
+            truth_var=truth_var,
+            time_dim=time_dim,
+            y_dim=y_dim,
+            x_dim=x_dim,
+            channel_dim=channel_dim,
+            calibration=calibration,
+        )
     src = open_source(
         source,
         calibration=calibration,
@@ -270,8 +315,12 @@ def evaluate(
         chosen = fractions or split_info.get("fractions") or DEFAULT_SPLIT
         used_fractions = [float(f) for f in chosen]
         used_seed = int(seed if seed is not None else split_info.get("seed", 0))
-        parts = split_indices(len(src), fractions=used_fractions, seed=used_seed)
-        indices = parts[("train", "val", "test").index(split)]
+        if fractions is None and seed is None and split_info.get("by") not in (None, "frame"):
+            # the checkpoint's own split by night, folder or label column: its parts exactly
+            indices = part_indices(src, split_info, split)
+        else:
+            parts = split_indices(len(src), fractions=used_fractions, seed=used_seed)
+            indices = parts[("train", "val", "test").index(split)]
         if len(indices) == 0:
             raise OptionError(
                 f"the {split!r} split of {len(src)} frames with proportions {used_fractions} "
@@ -286,6 +335,7 @@ def evaluate(
         threshold=thr,
         cell_index=cell_index,
         min_fraction=min_fraction,
+        image_fraction=image_fraction,
         batch_size=predictor.batch_size,
         progress=progress,
     )

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._times import night_of
 from ..errors import OptionError
 from ..geo.mlt import station_mlt
 
@@ -26,7 +27,6 @@ __all__ = [
     "UNCERTAINTY_METHODS",
     "frame_uncertainty",
     "labelling_strata",
-    "night_of",
     "rank_for_labelling",
 ]
 
@@ -92,23 +92,6 @@ def frame_uncertainty(
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def night_of(times: ArrayLike, longitude: float | None = None) -> NDArray[np.datetime64]:
-    """The night each time belongs to, as the date of its evening.
-
-    A night runs from local noon to local noon (mean solar time, ``UT + longitude / 15 h``;
-    UT when ``longitude`` is None) and carries the date on which it starts. NaT stays NaT.
-
-    Examples
-    --------
-    >>> night_of(["2020-01-01T23:00", "2020-01-02T05:00", "2020-01-02T13:00"]).tolist()
-    [datetime.date(2020, 1, 1), datetime.date(2020, 1, 1), datetime.date(2020, 1, 2)]
-    """
-    t = np.asarray(times, dtype="datetime64[ns]")
-    shift = 0.0 if longitude is None else float(longitude) / 15.0
-    offset = np.timedelta64(round((shift - 12.0) * 3600e9), "ns")
-    return (t + offset).astype("datetime64[D]")
-
-
 def labelling_strata(
     times: ArrayLike | None = None,
     *,
@@ -123,8 +106,8 @@ def labelling_strata(
     Parameters
     ----------
     times : (n,) array_like of datetime64, optional
-        UT times (NaT where unknown): nights from :func:`night_of`, and MLT when ``station``
-        is given and ``mlt`` is not.
+        UT times (NaT where unknown): nights from :func:`~aurora_xr._times.night_of`, and
+        MLT when ``station`` is given and ``mlt`` is not.
     n : int, optional
         Number of frames, when ``times`` is None.
     station : tuple of float, optional

@@ -11,7 +11,13 @@ import pytest
 import torch
 import xarray as xr
 
-from aurora_xr.errors import CheckpointError, FrameSizeError, OptionError, SchemaError
+from aurora_xr.errors import (
+    CheckpointError,
+    FrameSizeError,
+    NoFilesFoundError,
+    OptionError,
+    SchemaError,
+)
 from aurora_xr.model import (
     Augmentation,
     CubeSource,
@@ -312,10 +318,17 @@ def test_train_end_to_end_and_evaluate(tmp_path: Path, cube: xr.Dataset) -> None
     assert meta.input_size == (32, 32)
     assert meta.training_data_checksum == result.data_checksum
     assert meta.split == {"fractions": [0.6, 0.2, 0.2], "seed": 7, "sizes": [12, 4, 4]}
-    assert set(meta.metrics) == {"val", "test"}
+    assert set(meta.metrics) == {"val", "test", "image_level"}
     assert meta.preprocessing.lens_circle is not None
     saved = json.loads((tmp_path / "run" / "history.json").read_text())
     assert saved["stopped"] == "completed"
+    # a cube is split by frame, as before; the report scores every part
+    assert result.split == "by frame (seeded): 12/4/4 frames"
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert [report["parts"][p]["n_frames"] for p in ("train", "val", "test")] == [12, 4, 4]
+    assert report["parts"]["test"]["pixel"] == meta.metrics["test"]
+    assert report["info"]["split_by"] == "frame"
+    assert (tmp_path / "run" / "worst_frames.png").is_file()
 
     cells = np.where(
         np.isfinite(cube.elevation.values), np.arange(SIZE * SIZE).reshape(SIZE, SIZE) // 80, -1
@@ -328,7 +341,7 @@ def test_train_end_to_end_and_evaluate(tmp_path: Path, cube: xr.Dataset) -> None
         cube.aurora_truth.values[split_indices(20, fractions=(0.6, 0.2, 0.2), seed=7)[2]].sum()
     )
     written = json.loads(out_json.read_text())
-    assert set(written) == {"info", "pixel", "cells", "frames"}
+    assert set(written) == {"info", "pixel", "cells", "images", "forms", "frames"}
     assert len(written["frames"]) == 4
     assert "cell_f1" in written["frames"][0]
     assert ev.pixel["iou"] == pytest.approx(meta.metrics["test"]["iou"])
@@ -389,7 +402,7 @@ def test_train_options_are_checked(tmp_path: Path, cube: xr.Dataset) -> None:
         train(cube, arch=LRASPP, out_dir=tmp_path, schedule="step")
     with pytest.raises(OptionError, match="architecture"):
         train(cube, arch="unet", out_dir=tmp_path)
-    with pytest.raises(OptionError, match="folder"):
+    with pytest.raises(NoFilesFoundError, match="found no file or folder"):
         train(tmp_path / "missing", arch=LRASPP, out_dir=tmp_path)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from aurora_xr._times import night_of
 from aurora_xr.errors import OptionError
 from aurora_xr.widgets.labelranking import (
     frame_uncertainty,
     labelling_strata,
-    night_of,
     rank_for_labelling,
 )
 
