@@ -1,6 +1,6 @@
 """Benchmark: the difference method (Jee et al. 2021) in frames per second.
 
-Run with ``python benchmarks/bench_difference.py``. For 256x256 and 512x512
+Run with ``python benchmarks/bench_difference.py [--quick]``. For 256x256 and 512x512
 frames on the 400-cell grid of JBS it prints the frames per second of
 
 * :func:`aurora_xr.detect.difference.difference_detect` on an in-memory cube;
@@ -10,11 +10,15 @@ frames on the 400-cell grid of JBS it prints the frames per second of
   pixels of each cell with one fancy-index per cell (400 per frame);
 
 and checks that all three give the same statistic. Frames are random 8-bit
-noise (the cost does not depend on the content).
+noise (the cost does not depend on the content). ``--quick`` uses a quarter of the
+frames. The last line printed is one JSON object with the frames per second and the
+ratios ``eager_over_loop`` and ``dask_over_loop`` per size.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import time
 from collections.abc import Callable
@@ -73,10 +77,21 @@ def timed(func: Callable[[], np.ndarray], repeat: int = 2) -> tuple[float, np.nd
     return best, result
 
 
-def main() -> None:
-    """Run the benchmark and print the figures."""
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print the figures; the last line is one JSON object."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a quarter of the frames")
+    args = parser.parse_args(argv)
     print(f"difference method, lag 2 min, R and G, 400 cells, {os.cpu_count()} CPUs")
-    for size, n in FRAMES.items():
+    result: dict[str, object] = {
+        "benchmark": "bench_difference",
+        "quick": args.quick,
+        "chunk": CHUNK,
+        "cpu_count": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    for size, n_full in FRAMES.items():
+        n = n_full // 4 if args.quick else n_full
         cube = make_cube(size, n)
         grid = cell_grid(cube)
         index = grid["cell_index"].values
@@ -109,6 +124,14 @@ def main() -> None:
             f"   -> speed-up {t_base / t_eager:5.1f}x (in memory), "
             f"{t_base / t_chunk:5.1f}x (dask)"
         )
+        result[f"frames_{size}"] = n
+        result[f"eager_fps_{size}"] = round(n / t_eager, 1)
+        result[f"dask_fps_{size}"] = round(n / t_chunk, 1)
+        result[f"loop_fps_{size}"] = round(n / t_base, 1)
+        result[f"eager_over_loop_{size}"] = round(t_base / t_eager, 2)
+        result[f"dask_over_loop_{size}"] = round(t_base / t_chunk, 2)
+    result["same_statistic"] = True  # asserted above
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark: occurrence maps from 1.5 million frames, and memory against archive length.
 
-Run with ``python benchmarks/bench_occurrence.py``. Prints
+Run with ``python benchmarks/bench_occurrence.py [--quick]``. Prints
 
 1. the time of :func:`aurora_xr.analysis.occurrence.occurrence_map` on 1.5 million x
    400 detections (one frame a minute from 2018-01-01, 70 % of the frames
@@ -13,11 +13,17 @@ Run with ``python benchmarks/bench_occurrence.py``. Prints
    cell detections, the difference method, usable frames, station MLT, both
    occurrence maps) on a lazily generated archive of 128x128 frames, for an
    archive 1x and 8x as long with the same 64-frame chunks.
+
+``--quick`` uses 300,000 frames for part 1 and a 512-frame short archive for part 2. The
+last line printed is one JSON object with the times, ``naive_over_in_memory`` and
+``rss_8x_over_1x`` (goal <= 1.1).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -31,23 +37,23 @@ N_CELLS = 400
 SHORT = 1536
 
 
-def detections_benchmark() -> None:
+def detections_benchmark(n_frames: int = N_FRAMES) -> dict[str, float]:
     from aurora_xr.analysis.occurrence import occurrence_map
     from aurora_xr.geo.binning import mlt_bin_index
     from aurora_xr.geo.mlt import station_mlt
 
     rng = np.random.default_rng(0)
-    times = np.datetime64("2018-01-01T00:00", "ns") + np.arange(N_FRAMES) * np.timedelta64(60, "s")
+    times = np.datetime64("2018-01-01T00:00", "ns") + np.arange(n_frames) * np.timedelta64(60, "s")
     t0 = time.perf_counter()
     mlt = station_mlt(times, -74.62, 164.22)
     t_mlt = time.perf_counter() - t0
-    det = rng.random((N_FRAMES, N_CELLS), dtype=np.float32) < 0.05
-    usable = rng.random(N_FRAMES) < 0.7
+    det = rng.random((n_frames, N_CELLS), dtype=np.float32) < 0.05
+    usable = rng.random(n_frames) < 0.7
     det_da = xr.DataArray(
         det, dims=("time", "cell"), coords={"time": times}, attrs={"detector": "fcn"}
     )
     print(
-        f"occurrence map from {N_FRAMES:,} x {N_CELLS} detections "
+        f"occurrence map from {n_frames:,} x {N_CELLS} detections "
         f"({det.nbytes / 1e6:.0f} MB of bool), 24 MLT bins"
     )
     print(f"  station MLT of all frames (geo.mlt.station_mlt): {t_mlt:6.2f} s")
@@ -58,7 +64,14 @@ def detections_benchmark() -> None:
     print(f"  occurrence_map, in memory                : {t_mem:6.2f} s")
     t0 = time.perf_counter()
     occurrence_map(det_da, mlt=mlt, usable=usable, by="year")
-    print(f"  occurrence_map, in memory, by year       : {time.perf_counter() - t0:6.2f} s")
+    t_year = time.perf_counter() - t0
+    print(f"  occurrence_map, in memory, by year       : {t_year:6.2f} s")
+    figures = {
+        "frames": n_frames,
+        "station_mlt_s": round(t_mlt, 3),
+        "in_memory_s": round(t_mem, 3),
+        "in_memory_by_year_s": round(t_year, 3),
+    }
     for chunk in (65_536, 4_096):
         lazy = det_da.chunk({"time": chunk})
         t0 = time.perf_counter()
@@ -67,6 +80,7 @@ def detections_benchmark() -> None:
         t_lazy = time.perf_counter() - t0
         np.testing.assert_array_equal(got.n_aurora.values, occ.n_aurora.values)
         print(f"  occurrence_map, dask chunks of {chunk:6,}   : {t_lazy:6.2f} s")
+        figures[f"dask_chunks_{chunk}_s"] = round(t_lazy, 3)
 
     t0 = time.perf_counter()
     group = mlt_bin_index(mlt, 24)
@@ -80,6 +94,9 @@ def detections_benchmark() -> None:
         f"  naive np.add.at baseline                 : {t_naive:6.2f} s"
         f"   -> ratio {t_naive / t_mem:5.1f}x (counts equal)"
     )
+    figures["naive_s"] = round(t_naive, 3)
+    figures["naive_over_in_memory"] = round(t_naive / t_mem, 2)
+    return figures
 
 
 CHILD = r"""
@@ -130,10 +147,11 @@ print(json.dumps({"n": n, "before_mb": before, "peak_mb": peak,
 """
 
 
-def memory_benchmark() -> None:
+def memory_benchmark(short: int = SHORT) -> dict[str, float]:
     print("peak memory of the whole lazy pipeline (both methods, 128x128 frames, 64-frame chunks)")
+    peaks = {}
     for factor in (1, 8):
-        n = SHORT * factor
+        n = short * factor
         run = subprocess.run(
             [sys.executable, "-c", CHILD, str(n)], capture_output=True, text=True, check=True
         )
@@ -143,12 +161,33 @@ def memory_benchmark() -> None:
             f"peak RSS {res['peak_mb']:6.0f} MB (after imports and grid "
             f"{res['before_mb']:5.0f} MB), {res['seconds']:5.1f} s"
         )
+        peaks[factor] = res
+    return {
+        "frames_1x": short,
+        "frames_8x": short * 8,
+        "peak_rss_mb_1x": round(peaks[1]["peak_mb"], 1),
+        "peak_rss_mb_8x": round(peaks[8]["peak_mb"], 1),
+        "pipeline_1x_s": round(peaks[1]["seconds"], 2),
+        "pipeline_8x_s": round(peaks[8]["seconds"], 2),
+        "rss_8x_over_1x": round(peaks[8]["peak_mb"] / peaks[1]["peak_mb"], 3),
+    }
 
 
-def main() -> None:
-    """Run both parts and print the figures."""
-    memory_benchmark()
-    detections_benchmark()
+def main(argv: list[str] | None = None) -> None:
+    """Run both parts and print the figures; the last line is one JSON object."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer frames (< 3 minutes)")
+    args = parser.parse_args(argv)
+    result: dict[str, object] = {
+        "benchmark": "bench_occurrence",
+        "quick": args.quick,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    result["memory"] = memory_benchmark(512 if args.quick else SHORT)
+    result["detections"] = detections_benchmark(300_000 if args.quick else N_FRAMES)
+    result["naive_over_in_memory"] = result["detections"]["naive_over_in_memory"]  # type: ignore[index]
+    result["rss_8x_over_1x"] = result["memory"]["rss_8x_over_1x"]  # type: ignore[index]
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
