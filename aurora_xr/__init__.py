@@ -36,6 +36,7 @@ from .geo.mlt import station_mlt
 from .io import IngestReport, ingest, open_cube, write_netcdf, write_product
 from .io.products import open_product, to_netcdf
 from .labels import label_report, read_image_labels, read_labels
+from .model.image_rule import has_aurora
 from .sky.lens import Calibration
 from .sky.obstructions import load_obstruction, obstruction_mask
 from .sky.sites import parse_site, read_station_file
@@ -75,6 +76,7 @@ __all__ = [
     "evaluate",
     "geo_coords",
     "get_station",
+    "has_aurora",
     "ingest",
     "keogram",
     "load_model",

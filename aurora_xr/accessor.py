@@ -109,7 +109,7 @@ class AuroraDatasetAccessor:
 
     # -- detection ----------------------------------------------------------
     @_forward(_segment.segment)
-    def segment(self, model: Any, **kwargs: Any) -> xr.Dataset:
+    def segment(self, model: Any = None, **kwargs: Any) -> xr.Dataset:
         return _segment.segment(self._obj, model, **kwargs)
 
     @_forward(_segment_store.segment_to_store)

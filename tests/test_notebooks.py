@@ -35,6 +35,7 @@ EXPECTED = [
     "05_train_model",
     "06_scale_out",
     "07_your_own_camera",
+    "08_label_and_finetune",
 ]
 KERNEL_NAME = "aurora-xr-tests"
 CELL_TIMEOUT_S = 600

@@ -42,7 +42,9 @@ class DemoConfig:
     trained (for example the ``fcn_resnet50`` of
     ``scripts/train_synthetic.py``, with ``size`` its training frame size).
     ``predict_precision`` is the segmentation's precision (``"auto"``: bf16
-    where the device computes it natively).
+    where the device computes it natively). With ``reference`` (the default) the
+    shipped reference model (``aurora_xr.pretrained("reference")``) segments the
+    same frames and its figures are reported beside the demo model's.
     """
 
     start: str = "2020-06-19T00:00"
@@ -64,6 +66,7 @@ class DemoConfig:
     figures: bool = True
     checkpoint: str | None = None
     predict_precision: str = "fp32"
+    reference: bool = True
 
 
 @dataclass
@@ -166,6 +169,7 @@ def _train_model(cfg: DemoConfig, model_dir: Path, progress: bool) -> Path:
         seed=cfg.train_seed,
         precision=cfg.train_precision,
         progress=progress,
+        report=False,  # the demo scores its model against the truth itself
     )
     return Path(result.best_checkpoint)
 
@@ -211,6 +215,20 @@ def _equatorward_gain(cmp: xr.Dataset) -> dict[str, float]:
         "argmax_gain_cell_azimuth_mag": float(az[best]),
         "argmax_gain_cell_elevation": float(cmp["cell_elevation"][best]),
     }
+
+
+def _reference_summary(ds: xr.Dataset, cells: xr.Dataset, cfg: DemoConfig) -> dict[str, float]:
+    """The shipped reference model's figures on the same frames (``reference_*`` keys)."""
+    import dask
+
+    from ..analysis.compare import compare_methods
+    from ..detect.segmentation import segment
+
+    seg = segment(ds, batch_size=cfg.batch_size)  # no model: the shipped reference model
+    with dask.config.set(scheduler="threads"):
+        cmp = compare_methods(seg, cells=cells, lag=cfg.lag).compute()
+    fcn = {k: v for k, v in comparison_summary(cmp).items() if "_fcn" in k}
+    return {f"reference_{k.replace('_fcn', '')}": v for k, v in fcn.items()}
 
 
 def _archive_camera(archive: Path) -> tuple[Station, Calibration]:
@@ -318,6 +336,8 @@ def run_demo(
         res.products[f"occurrence_{detector}"] = path
 
     summary: dict[str, Any] = {"frames": int(ds.sizes["time"]), **comparison_summary(cmp)}
+    if cfg.reference:
+        summary.update(step("reference model (dask)")(lambda: _reference_summary(ds, cells, cfg)))
     res.summary = summary
 
     if cfg.figures:
@@ -363,6 +383,13 @@ def run_demo(
                 f"  recall on {form:<10} forms    FCN {summary[f'recall_fcn_{form}']:.2f}"
                 f"   difference {summary[f'recall_difference_{form}']:.2f}"
             )
+    if "reference_rate" in summary:
+        recalls = "".join(
+            f", recall {form} {summary[f'reference_recall_{form}']:.2f}"
+            for form in ("stationary", "dynamic")
+            if f"reference_recall_{form}" in summary
+        )
+        say(f"  shipped reference model         rate {summary['reference_rate']:.4f}{recalls}")
     if "gain_equatorward_low_cells" in summary:
         say(
             "  FCN - difference rate, low cells: equatorward "

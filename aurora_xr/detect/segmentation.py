@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from ..cube.context import CubeContext, context_of
 from ..errors import ModelError, OptionError
+from .default_model import default_predictor, field_of_view
 
 __all__ = [
     "MASK_VAR",
@@ -162,7 +163,9 @@ def resolve_predictor(
 
     Parameters
     ----------
-    model : path, Predictor, LoadedModel, torch.nn.Module or callable
+    model : None, path, Predictor, LoadedModel, torch.nn.Module or callable
+        * ``None``: the shipped reference model, ``aurora_xr.pretrained("reference")``
+          (:func:`default_predictor`; torch is imported only then);
         * a checkpoint path (``str`` or ``os.PathLike``): an
           :class:`aurora_xr.model.Predictor` on it (torch is imported only
           then; the network loads lazily, once per process);
@@ -182,7 +185,7 @@ def resolve_predictor(
     Raises
     ------
     OptionError
-        ``None``, or a device that a ready-made predictor cannot move to.
+        A device that a ready-made predictor cannot move to.
     ModelError
         Anything else that is not a model; the message lists what is accepted.
 
@@ -201,7 +204,7 @@ def resolve_predictor(
         "callable frames (n, H, W, C) -> probabilities (n, H, W)"
     )
     if model is None:
-        raise OptionError(f"expected a model to segment with ({accepted}); found None")
+        return default_predictor(batch_size=batch_size, device=device)
     options: dict[str, Any] = {}
     if batch_size:
         options["batch_size"] = int(batch_size)
@@ -296,7 +299,7 @@ def _predict_frames(
 
 def segment(
     ds: xr.Dataset,
-    model: Any,
+    model: Any = None,
     *,
     threshold: float | None = None,
     batch_size: int | None = None,
@@ -315,8 +318,13 @@ def segment(
     ds : xarray.Dataset
         Image cube with ``image`` (time, y, x, channel) uint8/uint16, colour
         (R, G, B) or single-channel; the predictor gets the frames as they are.
-    model : Predictor, checkpoint path, model object or callable
-        See :func:`resolve_predictor`.
+    model : Predictor, checkpoint path, model object, callable or None
+        See :func:`resolve_predictor`. ``None`` (the default) uses the shipped
+        reference model, ``aurora_xr.pretrained("reference")`` (LR-ASPP
+        MobileNetV3-Large trained on the randomised synthetic sky, for any
+        camera: colour or single-channel, 8 or 16 bits), with the cube's field
+        of view (finite ``elevation``) as its lens mask; the products then say
+        ``model_name = "reference"`` and its SHA-256 in ``model_checksum``.
     threshold : float, optional
         Probability at or above which a pixel is aurora; default the model's
         own threshold (0.5 when it has none).
@@ -341,7 +349,7 @@ def segment(
 
     Examples
     --------
-    >>> from aurora_xr.segment import ChannelThresholdPredictor
+    >>> seg = segment(cube)  # the shipped reference model  # doctest: +SKIP
     >>> seg = segment(cube, ChannelThresholdPredictor())  # doctest: +SKIP
     >>> seg.aurora_mask.mean().compute()  # doctest: +SKIP
     """
@@ -357,8 +365,15 @@ def segment(
     )
     if batch_size is not None and int(batch_size) < 1:
         raise OptionError(f"expected batch_size >= 1; found {batch_size}")
-    predictor = resolve_predictor(model, batch_size=batch_size, device=device)
+    if model is None:
+        lens = field_of_view(ctx)
+        predictor = default_predictor(batch_size=batch_size, device=device, lens_mask=lens)
+    else:
+        predictor = resolve_predictor(model, batch_size=batch_size, device=device)
     info = predictor_info(predictor, threshold)
+    if model is None:
+        info["model_default"] = "no model was given: the shipped aurora_xr.pretrained(name)"
+        info["model_architecture"] = str(getattr(predictor, "architecture", ""))
     image = ds[image_var]
     names = ctx.channels
     if len(names) == 3 and tuple(names) != _RGB:

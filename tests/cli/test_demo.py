@@ -51,6 +51,14 @@ def test_demo_writes_products_figures_and_summary(demo) -> None:  # type: ignore
     assert saved["summary"]["frames"] == frames
     assert any("ratio FCN / difference" in line for line in lines)
     assert 0.0 <= result.summary["recall_difference_stationary"] <= 1.0
+    # the shipped reference model on the same frames, beside the demo's own model
+    for key in ("reference_rate", "reference_recall_stationary", "reference_recall_dynamic"):
+        assert 0.0 <= result.summary[key] <= 1.0
+    precision = result.summary["reference_precision_all"]  # undefined when nothing is flagged
+    assert 0.0 <= precision <= 1.0 if result.summary["reference_rate"] > 0 else np.isnan(precision)
+    assert "reference_rate_fcn" not in result.summary
+    assert "reference model (dask)" in result.timings
+    assert any(line.startswith("  shipped reference model") for line in lines)
 
 
 def test_demo_reuses_archive_cubes_and_model(demo) -> None:  # type: ignore[no-untyped-def]

@@ -11,8 +11,9 @@ import pytest
 import torch
 import xarray as xr
 
+import aurora_xr
 from aurora_xr.detect.segmentation import resolve_predictor, segment
-from aurora_xr.errors import ModelError, OptionError
+from aurora_xr.errors import ModelError
 from aurora_xr.model import Predictor, build_model, load_model, save_checkpoint
 from tests._pipeline_cubes import make_cube
 from tests.conftest import raise_if_dask_computes
@@ -117,9 +118,11 @@ def test_anything_else_is_a_model_error_that_lists_what_is_accepted(bad: object)
     assert type(bad).__name__ in message
 
 
-def test_none_is_an_option_error_that_lists_what_is_accepted() -> None:
-    with pytest.raises(OptionError, match=r"nn\.Module"):
-        resolve_predictor(None)
+def test_none_resolves_to_the_shipped_reference_model() -> None:
+    pred = resolve_predictor(None, batch_size=4)
+    assert pred.name == "reference"
+    assert pred.architecture == "lraspp_mobilenet_v3_large"
+    assert pred.checksum == aurora_xr.pretrained.REGISTRY["reference"].sha256
 
 
 def test_resolving_a_callable_never_imports_torch() -> None:
