@@ -28,6 +28,7 @@ import xarray as xr
 
 from ..cube.context import cube_context
 from ..errors import MissingVariableError, OptionError, SchemaError
+from ..io.netcdf_read import open_netcdf
 from .segmentation import MASK_VAR, PROBABILITY_VAR, predictor_info, resolve_predictor, segment
 
 __all__ = ["MANIFEST", "STORE_FORMAT", "open_segmentation_store", "segment_to_store"]
@@ -254,7 +255,7 @@ def open_segmentation_store(
         )
     parts = []
     for i in expected:
-        part = xr.open_dataset(folder / manifest["regions"][str(i)]["file"], chunks={})
+        part = open_netcdf(folder / manifest["regions"][str(i)]["file"], chunks={})
         parts.append(part.chunk({time_dim: -1}))
     out = xr.concat(
         parts,

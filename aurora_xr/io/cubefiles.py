@@ -39,6 +39,7 @@ from ..sky.lens import require_calibration
 from .files import resolve_paths
 from .ingestion import IngestReport, ingest
 from .netcdf import write_netcdf, write_product
+from .netcdf_read import open_netcdf
 
 __all__ = [
     "DEFAULT_TIME_CHUNK",
@@ -93,7 +94,7 @@ def _open_one(
     """One file, lazily; ``grids`` (elevation/azimuth of a first file) are reused, not read."""
     options = {"cache": False, **kwargs}
     try:
-        raw = xr.open_dataset(path, engine=engine, chunks=None, **options)
+        raw = open_netcdf(path, engine=engine, chunks=None, **options)
     except (OSError, ValueError) as exc:
         raise SchemaError(f"{path}: cannot be opened as NetCDF ({exc})") from exc
     if grids is not None:
