@@ -29,7 +29,7 @@ The model is a small ``lraspp_mobilenet_v3_large`` trained here on 64-px synthet
 
 Usage::
 
-    python benchmarks/bench_archive.py --quick        # one year, 1 night a month: < 3 minutes
+    python benchmarks/bench_archive.py --quick        # one year, 1 night a month: about a minute
     python benchmarks/bench_archive.py                # the six-year run (under 40 minutes, 2 cores)
     python benchmarks/bench_archive.py --docs         # also copy the figures to docs/_static/
 
