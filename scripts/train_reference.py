@@ -97,7 +97,8 @@ def training_cubes(args: argparse.Namespace, log: Any = print) -> list[xr.Datase
         args.random_nights,
         first_seed=args.random_first_seed,
         size=args.frame_size,
-        activity=3.0,
+        activity=args.random_activity,
+        single_channel_fraction=args.single_channel_fraction,
     )
     cubes = [c.drop_vars(["conditions"], errors="ignore") for c in cubes]
     log(f"  {args.random_frames} randomised frames in {time.perf_counter() - t0:.0f} s")
@@ -313,6 +314,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=ROOT / "artifacts" / "reference")
     parser.add_argument("--random-frames", type=int, default=4200)
     parser.add_argument("--random-nights", type=int, default=350)
+    parser.add_argument(
+        "--random-activity", type=float, default=3.0, help="aurora occurrence of the randomised sky"
+    )
+    parser.add_argument(
+        "--single-channel-fraction",
+        type=float,
+        default=0.4,
+        help="share of single-channel cameras in the randomised sky",
+    )
     parser.add_argument("--default-frames", type=int, default=2200)
     parser.add_argument("--default-nights", type=int, default=11)
     parser.add_argument("--random-first-seed", type=int, default=0)

@@ -34,6 +34,7 @@ from typing import Any
 
 PACKAGE = "aurora_xr"
 
+
 def _groups() -> list[tuple[str, list[str]]]:
     """One section per layer (docs/_scripts/architecture.py), top level first."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
