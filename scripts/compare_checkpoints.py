@@ -5,7 +5,9 @@ randomised seeds from 100000) reports a model; it must not also choose it. This 
 scores checkpoints on nights that neither the test set nor any training run of the
 reference model uses: 400 frames of the default sky (4 nights, seeds 980-983, from 25
 June, activity 1) and 400 frames of the randomised sky (40 nights, seeds 99000-99039).
-The run with the higher mean of the two pixel IoUs is the one to keep.
+The run with the higher mean of the two pixel IoUs is the better on the synthetic sky;
+the real frames (``docs/_scripts/reference_model_figures.py --checkpoint FILE``) are the
+other half of the choice (see docs/concepts/reference_model.md).
 
 Usage::
 

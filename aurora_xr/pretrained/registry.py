@@ -53,7 +53,7 @@ REGISTRY: dict[str, PretrainedEntry] = {
     "reference": PretrainedEntry(
         name="reference",
         filename="reference.safetensors",
-        sha256="f84b5e961f6c958162dae0cf81917c3df7a229ef85f9520b4b0656d89c80dd5f",
+        sha256="0bada9c3441dd572d519a8598baa63b1c60099dd0121f1c05e7ed1288d564e0e",
         architecture="lraspp_mobilenet_v3_large",
         summary=(
             "LR-ASPP MobileNetV3-Large (3.2 M parameters, float16) trained from scratch on the "
