@@ -6,12 +6,15 @@ scores checkpoints on nights that neither the test set nor any training run of t
 reference model uses: 400 frames of the default sky (4 nights, seeds 980-983, from 25
 June, activity 1) and 400 frames of the randomised sky (40 nights, seeds 99000-99039).
 The run with the higher mean of the two pixel IoUs is the better on the synthetic sky;
-the real frames (``docs/_scripts/reference_model_figures.py --checkpoint FILE``) are the
-other half of the choice (see docs/concepts/reference_model.md).
+the real frames are the other half of the choice (see docs/concepts/reference_model.md):
+with ``--real`` each checkpoint also runs on every real frame of
+``docs/_scripts/reference_model_figures.py`` (``../shared``), and its row gets the
+largest share of sky flagged on the frames without aurora, how many of those are under
+1 %, and how many frames with aurora :func:`aurora_xr.has_aurora` finds.
 
 Usage::
 
-    .venv/bin/python scripts/compare_checkpoints.py A.safetensors B.safetensors ...
+    .venv/bin/python scripts/compare_checkpoints.py [--real] A.safetensors B.safetensors ...
 
 Prints one line per checkpoint and one JSON line with all of them. About a minute and a
 half per checkpoint on one core.
@@ -20,15 +23,44 @@ half per checkpoint on one core.
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib.util
 import json
+import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 DEFAULT_FIRST_SEED = 980
 RANDOM_FIRST_SEED = 99_000
+FIGURES = Path(__file__).resolve().parents[1] / "docs" / "_scripts" / "reference_model_figures.py"
+
+
+@functools.cache
+def figures() -> ModuleType:
+    """``docs/_scripts/reference_model_figures.py``: the real frames and how they are run."""
+    spec = importlib.util.spec_from_file_location("reference_model_figures", FIGURES)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def real_frame_summary(model: Any, frames: list[Any]) -> dict[str, Any]:
+    """A model on the real frames: the worst clear sky, clear skies under 1 %, auroras found."""
+    rows = figures().run(frames, model)
+    clear = [r for r in rows if r["content"] == "no aurora"]
+    aurora = [r for r in rows if r["content"] == "aurora"]
+    return {
+        "clear_max_flagged": round(max(r["sky_fraction"] for r in clear), 4),
+        "clear_under_1pc": f"{sum(r['sky_fraction'] < 0.01 for r in clear)}/{len(clear)}",
+        "aurora_found": f"{sum(r['has_aurora'] for r in aurora)}/{len(aurora)}",
+    }
 
 
 def held_out(n_default: int = 400, n_random: int = 400) -> tuple[Any, list[Any]]:
@@ -56,11 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("checkpoints", type=Path, nargs="+")
     parser.add_argument("--frames", type=int, default=400, help="frames of each sky")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--real", action="store_true", help="also the real frames of ../shared")
+    parser.add_argument("--shared", type=Path, default=FIGURES.parents[3] / "shared")
     args = parser.parse_args(argv)
     from aurora_xr.cube.grid import cell_grid
     from aurora_xr.model import Predictor, evaluate
 
     default, random = held_out(args.frames, args.frames)
+    real = figures().real_frames(args.shared) if args.real else []
     cells = cell_grid(default, n_cells=400)["cell_index"].values
     scores: dict[str, dict[str, float]] = {}
     for path in args.checkpoints:
@@ -74,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             "random_pixel_iou": round(r.pixel["iou"], 4),
         }
         row["mean_pixel_iou"] = round((row["default_pixel_iou"] + row["random_pixel_iou"]) / 2, 4)
+        if real:
+            row.update(real_frame_summary(model, real))
         scores[str(path)] = row
         print(f"{path}: {row} ({time.perf_counter() - t0:.0f} s)", flush=True)
     print(json.dumps(scores))

@@ -41,7 +41,7 @@ def test_the_held_out_nights_are_neither_test_nor_training_nights() -> None:
 def test_compare_scores_each_checkpoint_alike(capsys: pytest.CaptureFixture[str]) -> None:
     compare = _load("compare_checkpoints", ROOT / "scripts" / "compare_checkpoints.py")
     shipped = pretrained_path("reference")
-    assert compare.main(["--frames", "8", str(shipped), str(shipped)]) == 0
+    assert compare.main(["--frames", "8", "--real", str(shipped), str(shipped)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
     scores = json.loads(lines[-1])
@@ -51,6 +51,14 @@ def test_compare_scores_each_checkpoint_alike(capsys: pytest.CaptureFixture[str]
         assert 0.0 <= row[key] <= 1.0
     mean = (row["default_pixel_iou"] + row["random_pixel_iou"]) / 2
     assert row["mean_pixel_iou"] == pytest.approx(mean, abs=1e-4)
+    # the real frames of ../shared: 6 without aurora, 8 with (docs/concepts/reference_model.md)
+    assert 0.0 <= row["clear_max_flagged"] <= 1.0
+    clear, n_clear = map(int, row["clear_under_1pc"].split("/"))
+    found, n_aurora = map(int, row["aurora_found"].split("/"))
+    assert (n_clear, n_aurora) == (6, 8)
+    assert 0 <= clear <= 6
+    assert 0 <= found <= 8
+    assert (clear == 6) == (row["clear_max_flagged"] < 0.01)
 
 
 def test_the_error_breakdown_splits_every_pixel_once() -> None:
