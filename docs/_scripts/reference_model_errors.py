@@ -43,27 +43,29 @@ BANDS = ((0, 15), (15, 30), (30, 60), (60, 90))
 AREAS = ((0, 1), (1, 500), (500, 2000), (2000, 5000), (5000, None))
 
 
+def lens_and_truth(cube: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The lens (finite elevation) and the truth inside it, (time, y, x)."""
+    lens = np.isfinite(cube["elevation"].values)
+    return lens, (cube["aurora_truth"].values > 0) & lens
+
+
 def counts(pred: np.ndarray, truth: np.ndarray, where: np.ndarray) -> dict[str, Any]:
     """True, false and missed pixels of ``pred`` against ``truth`` where ``where`` is set."""
-    tp = int((pred & truth & where).sum())
-    fp = int((pred & ~truth & where).sum())
-    fn = int((~pred & truth & where).sum())
-    iou = tp / (tp + fp + fn) if tp + fp + fn else float("nan")
-    return {"true": tp, "false": fp, "missed": fn, "iou": round(iou, 4)}
+    from aurora_xr.model.metrics import confusion_counts, scores
+
+    tp, fp, fn, tn = confusion_counts(pred, truth, where)
+    return {"true": tp, "false": fp, "missed": fn, "iou": round(scores(tp, fp, fn, tn)["iou"], 4)}
 
 
 def breakdown(cube: Any, prob: np.ndarray) -> dict[str, Any]:
     """The pixel errors of one cube split by elevation band, aurora area and night."""
-    lens = np.isfinite(cube["elevation"].values)
-    truth = (cube["aurora_truth"].values > 0) & lens
-    pred = (prob >= 0.5) & lens
+    lens, truth = lens_and_truth(cube)
+    pred = prob >= 0.5
     elevation = np.where(lens, cube["elevation"].values, -1.0)
-    out: dict[str, Any] = {"all": counts(pred, truth, np.broadcast_to(lens, pred.shape))}
+    out: dict[str, Any] = {"all": counts(pred, truth, lens)}
     out["elevation"] = {
         f"{lo}-{hi}": counts(
-            pred,
-            truth,
-            np.broadcast_to((elevation >= lo) & (elevation < hi + (hi == 90)), pred.shape),
+            pred, truth, (elevation >= lo) & (elevation < (np.inf if hi == 90 else hi))
         )
         for lo, hi in BANDS
     }
@@ -86,7 +88,7 @@ def breakdown(cube: Any, prob: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def output_grid_ceiling(cube: Any, stride: int = 8) -> float:
+def output_grid_ceiling(lens: np.ndarray, truth: np.ndarray, stride: int = 8) -> float:
     """Pixel IoU of the truth itself, averaged to the network's output grid and drawn back.
 
     LR-ASPP's logits are 1/``stride`` of the input size and bilinearly resampled to
@@ -96,42 +98,35 @@ def output_grid_ceiling(cube: Any, stride: int = 8) -> float:
     import torch
     import torch.nn.functional as F
 
-    lens = np.isfinite(cube["elevation"].values)
-    truth = (cube["aurora_truth"].values > 0) & lens
     blocks = F.avg_pool2d(torch.from_numpy(truth.astype(np.float32))[:, None], stride)
     drawn = F.interpolate(blocks, size=truth.shape[1:], mode="bilinear", align_corners=False)
-    best = (drawn[:, 0].numpy() >= 0.5) & lens
-    return round(float((best & truth).sum() / (best | truth).sum()), 4)
+    return float(counts(drawn[:, 0].numpy() >= 0.5, truth, lens)["iou"])
 
 
-def threshold_sweep(cube: Any, prob: np.ndarray) -> dict[str, float]:
+def threshold_sweep(lens: np.ndarray, truth: np.ndarray, prob: np.ndarray) -> dict[str, float]:
     """Pixel IoU at thresholds 0.3 to 0.9."""
-    lens = np.isfinite(cube["elevation"].values)
-    truth = (cube["aurora_truth"].values > 0) & lens
-    out = {}
-    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
-        pred = (prob >= threshold) & lens
-        out[f"{threshold:.1f}"] = round(float((pred & truth).sum() / (pred | truth).sum()), 4)
-    return out
+    thresholds = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    return {f"{t:.1f}": float(counts(prob >= t, truth, lens)["iou"]) for t in thresholds}
 
 
-def draw(cube: Any, prob: np.ndarray, path: Path, n: int = 3) -> None:
+def draw(
+    cube: Any, lens: np.ndarray, truth: np.ndarray, prob: np.ndarray, path: Path, n: int = 3
+) -> None:
     """The ``n`` frames with the most false pixels and the ``n`` with the most missed ones."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    lens = np.isfinite(cube["elevation"].values)
-    truth = (cube["aurora_truth"].values > 0) & lens
     pred = (prob >= 0.5) & lens
+    images = cube["image"].values
     false = (pred & ~truth).sum(axis=(1, 2))
     missed = (~pred & truth).sum(axis=(1, 2))
     picks = [(int(i), "false") for i in np.argsort(false)[::-1][:n]]
     picks += [(int(i), "missed") for i in np.argsort(missed)[::-1][:n]]
     fig, axes = plt.subplots(2, n, figsize=(3.2 * n, 6.6))
     for ax, (i, why) in zip(axes.ravel(), picks, strict=True):
-        green = cube["image"].values[i, ..., 1].astype(np.float32)
+        green = images[i, ..., 1].astype(np.float32)
         lo, hi = np.percentile(green[lens], (1, 99.5))
         ax.imshow(np.where(lens, green, lo), cmap="gray", vmin=lo, vmax=hi)
         ax.contour(truth[i], [0.5], colors="lime", linewidths=0.8)
@@ -177,31 +172,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT / "scripts"))
-    from compare_checkpoints import held_out  # the held-out nights
+    from compare_checkpoints import held_out_default_sky  # the held-out nights
+    from reference_model_figures import load_model  # this script's folder
     from train_reference import default_test_cube  # the one statement of the test set
 
-    from aurora_xr.model import Predictor
-    from aurora_xr.pretrained import pretrained
-
-    model: Predictor
-    if args.checkpoint is None:
-        model = pretrained("reference", device="cpu", precision="fp32", num_threads=1)
-    else:
-        model = Predictor(args.checkpoint, device="cpu", precision="fp32", num_threads=1)
+    model = load_model(args.checkpoint)
     t0 = time.perf_counter()
     result: dict[str, Any] = {"model_sha256": model.checksum}
     args.out.mkdir(parents=True, exist_ok=True)
     for name, cube in (
         ("test set", default_test_cube(300, 2, 256)),
-        ("held-out nights", held_out(400, 0)[0]),
+        ("held-out nights", held_out_default_sky(400)),
     ):
-        lens = np.isfinite(cube["elevation"].values)
+        lens, truth = lens_and_truth(cube)
         prob = np.asarray(model(cube["image"].values, lens_mask=lens))
         result[name] = breakdown(cube, prob)
-        result[name]["thresholds"] = threshold_sweep(cube, prob)
-        result[name]["output_grid_ceiling"] = output_grid_ceiling(cube)
+        result[name]["thresholds"] = threshold_sweep(lens, truth, prob)
+        result[name]["output_grid_ceiling"] = output_grid_ceiling(lens, truth)
         if name == "test set":
-            draw(cube, prob, args.out / "errors.png")
+            draw(cube, lens, truth, prob, args.out / "errors.png")
             if args.tta:
                 tta = model.with_tta("dihedral")
                 again = np.asarray(tta(cube["image"].values, lens_mask=lens))

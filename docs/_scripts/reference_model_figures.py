@@ -297,6 +297,16 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def load_model(checkpoint: Path | None = None, precision: str = "fp32") -> Any:
+    """The shipped reference model, or ``checkpoint``, on one CPU thread."""
+    from aurora_xr.model import Predictor
+    from aurora_xr.pretrained import pretrained
+
+    if checkpoint is None:
+        return pretrained("reference", device="cpu", precision=precision, num_threads=1)
+    return Predictor(checkpoint, device="cpu", precision=precision, num_threads=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=SHARED)
@@ -304,13 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--checkpoint", type=Path, default=None, help="another checkpoint")
     args = parser.parse_args(argv)
-    from aurora_xr.model import Predictor
-    from aurora_xr.pretrained import REGISTRY, pretrained
+    from aurora_xr.pretrained import REGISTRY
 
-    if args.checkpoint is None:
-        model = pretrained("reference", device="cpu", precision=args.precision, num_threads=1)
-    else:
-        model = Predictor(args.checkpoint, device="cpu", precision=args.precision, num_threads=1)
+    model = load_model(args.checkpoint, args.precision)
     t0 = time.perf_counter()
     frames = real_frames(args.shared)
     rows = run(frames, model)
